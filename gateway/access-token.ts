@@ -1,0 +1,47 @@
+/**
+ * The gateway's client-facing access token (token mode): minted at login,
+ * verified on every GraphQL request. Its `typ` (at+jwt) and audience (the
+ * gateway itself) differ from identity tokens, so a subgraph refuses it and
+ * the gateway refuses an identity token.
+ */
+import { randomUUID } from 'node:crypto';
+import { SignJWT, type JWTVerifyGetKey } from 'jose';
+import { type Identity, parseScopes, userIdentity } from '../shared/identity.js';
+import type { SigningKey } from '../shared/identity-token.js';
+import { AuthError } from '../shared/errors.js';
+import { SIGNING_ALGORITHM, verifyJwt } from '../shared/jwt.js';
+
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+export interface AccessTokenOptions {
+  issuer: string;
+  ttlSeconds: number;
+}
+
+/** The gateway is the audience of its own access tokens. */
+const audienceOf = (issuer: string) => issuer;
+
+export async function mintAccessToken(key: SigningKey, identity: Identity, options: AccessTokenOptions): Promise<string> {
+  return new SignJWT({ scope: identity.scopes.join(' ') })
+    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: ACCESS_TOKEN_TYP })
+    .setIssuer(options.issuer)
+    .setAudience(audienceOf(options.issuer))
+    .setSubject(identity.id)
+    .setIssuedAt()
+    .setExpirationTime(`${options.ttlSeconds}s`)
+    .setJti(randomUUID())
+    .sign(key.privateKey);
+}
+
+export async function verifyAccessToken(token: string, keys: JWTVerifyGetKey, issuer: string): Promise<Identity> {
+  const payload = await verifyJwt(token, keys, {
+    typ: ACCESS_TOKEN_TYP,
+    issuer,
+    audience: audienceOf(issuer),
+    requiredClaims: ['sub', 'jti'],
+  });
+  if (typeof payload.sub !== 'string' || payload.sub === issuer) {
+    throw new AuthError('TOKEN_INVALID', 'token is invalid: sub claim check failed');
+  }
+  return userIdentity(payload.sub, parseScopes(payload.scope));
+}

@@ -1,0 +1,48 @@
+/** POST /auth/login and POST /auth/logout: a thin adapter over the user directory and the auth mode. */
+import express, { Router } from 'express';
+import { errorBody } from '../shared/errors.js';
+import type { AuthMode } from './auth-mode.js';
+import type { Logger } from './logger.js';
+import type { UserDirectory } from './users.js';
+
+const MAX_FIELD_LENGTH = 256;
+
+export function authRoutes(mode: AuthMode, users: UserDirectory, logger: Logger): Router {
+  const router = Router();
+  router.use(express.json({ limit: '4kb' }));
+
+  router.post('/login', async (req, res, next) => {
+    try {
+      const { username, password } = (req.body ?? {}) as Record<string, unknown>;
+      if (
+        typeof username !== 'string' ||
+        typeof password !== 'string' ||
+        username.length > MAX_FIELD_LENGTH ||
+        password.length > MAX_FIELD_LENGTH
+      ) {
+        res.status(400).json(errorBody('BAD_REQUEST', 'send JSON {"username": string, "password": string}'));
+        return;
+      }
+      const user = await users.checkPassword(username, password);
+      if (!user) {
+        logger.info('login refused: INVALID_CREDENTIALS');
+        res.status(401).json(errorBody('INVALID_CREDENTIALS', 'unknown user or wrong password'));
+        return;
+      }
+      logger.info(`login ok: user ${user.identity.id}`);
+      await mode.login(req, res, user);
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  router.post('/logout', async (req, res, next) => {
+    try {
+      await mode.logout(req, res);
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,70 @@
+/**
+ * Identity propagation: what the gateway adds to a subgraph fetch so the
+ * subgraph learns who the caller is. One strategy per auth mode, behind one
+ * narrow interface; the data source does not know which is in use.
+ */
+import { mintIdentityToken, type MintedToken, type SigningKey } from '../shared/identity-token.js';
+import type { Caller } from './client-auth.js';
+
+export interface IdentityPropagation {
+  /** Headers for one fetch to `subgraph` on behalf of `caller`. */
+  headersFor(subgraph: string, caller: Caller): Promise<Record<string, string>>;
+}
+
+/**
+ * Headers that carry identity. The gateway deletes all of them from every
+ * subgraph request before adding its own, so nothing a client sent survives.
+ */
+export const IDENTITY_HEADERS = ['authorization', 'cookie', 'x-session-id', 'x-user-id', 'x-identity', 'x-forwarded-user'];
+
+export interface TokenPropagationOptions {
+  key: SigningKey;
+  issuer: string;
+  ttlSeconds: number;
+  /** Bound on cached tokens; the oldest are dropped first. */
+  maxCachedTokens?: number;
+}
+
+/**
+ * Token mode: one identity JWT per (identity, subgraph), reused until shortly
+ * before it expires, so a query with many fetches signs at most once per
+ * subgraph and a busy caller once per token lifetime.
+ */
+export function tokenPropagation(options: TokenPropagationOptions): IdentityPropagation & { signed: () => number } {
+  const maxCached = options.maxCachedTokens ?? 10_000;
+  // Refresh a little before expiry so a token never arrives expired.
+  const refreshMargin = Math.min(10, Math.floor(options.ttlSeconds / 4));
+  const cache = new Map<string, Promise<MintedToken>>();
+  let signed = 0;
+
+  async function tokenFor(subgraph: string, caller: Caller): Promise<string> {
+    const identity = caller.identity;
+    const key = `${subgraph}\0${identity?.kind ?? ''}\0${identity?.id ?? ''}\0${identity?.scopes.join(' ') ?? ''}`;
+    const now = Math.floor(Date.now() / 1000);
+    const cached = cache.get(key);
+    if (cached) {
+      const minted = await cached.catch(() => undefined);
+      if (minted && minted.expiresAt - refreshMargin > now) return minted.token;
+      if (cache.get(key) !== cached) return tokenFor(subgraph, caller);
+      cache.delete(key);
+    }
+    const minting = mintIdentityToken(options.key, {
+      issuer: options.issuer,
+      audience: subgraph,
+      identity,
+      ttlSeconds: options.ttlSeconds,
+    });
+    signed++;
+    cache.set(key, minting);
+    if (cache.size > maxCached) cache.delete(cache.keys().next().value!);
+    minting.catch(() => cache.delete(key));
+    return (await minting).token;
+  }
+
+  return {
+    async headersFor(subgraph, caller) {
+      return { authorization: `Bearer ${await tokenFor(subgraph, caller)}` };
+    },
+    signed: () => signed,
+  };
+}

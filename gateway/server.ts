@@ -1,0 +1,103 @@
+/**
+ * Assembles the gateway: signing keys, auth mode, supergraph loading and
+ * Apollo Server, behind a thin Express adapter. The HTTP server listens
+ * before the supergraph is composed, because subgraphs need the gateway's
+ * JWKS to accept the gateway's own schema-loading requests.
+ */
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type RequestHandler } from 'express';
+import type { GatewayConfig } from '../shared/config.js';
+import { AuthError, errorBody, toGraphQLError } from '../shared/errors.js';
+import { jsonErrorHandler, listen, type RunningServer } from '../shared/http.js';
+import { authRoutes } from './auth-routes.js';
+import { createAuthMode, type AuthMode } from './auth-mode.js';
+import { IdentityDataSource, type GatewayContext } from './datasource.js';
+import { consoleLogger, type Logger } from './logger.js';
+import { loadSigningKeys } from './signing-keys.js';
+import { supergraphLoader } from './supergraph.js';
+import { createUserDirectory, type UserDirectory } from './users.js';
+
+export interface GatewayOptions {
+  logger?: Logger;
+  users?: UserDirectory;
+}
+
+export interface RunningGateway extends RunningServer {
+  /** Resolves when the supergraph is composed and /graphql serves. */
+  ready: Promise<void>;
+  mode: AuthMode;
+}
+
+export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
+  const logger = options.logger ?? consoleLogger;
+  const keys = await loadSigningKeys(config.keysDir);
+  const mode = await createAuthMode(config, keys);
+  const loader = supergraphLoader({ subgraphsFile: config.subgraphsFile, logger });
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: loader,
+    buildService: ({ name, url }) => new IdentityDataSource(name, url!, mode.propagation, mode.gatewayCaller),
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: !config.production,
+    // Stack traces belong in the logs, never in a client's response.
+    includeStacktraceInErrorResponses: false,
+  });
+
+  let graphql: RequestHandler | undefined;
+  const ready = apollo.start().then(() => {
+    graphql = expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        try {
+          return { caller: await mode.clientAuth.authenticate(req) };
+        } catch (error) {
+          if (error instanceof AuthError) {
+            logger.info(`request refused: ${error.code}`);
+            throw toGraphQLError(error);
+          }
+          throw error;
+        }
+      },
+    });
+  });
+  // A start that fails (the gateway was closed while waiting) is reported by `ready`.
+  ready.catch(() => {});
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const supergraph = loader.status();
+    const store = await mode.readiness();
+    const ok = supergraph.ready && graphql !== undefined && store.ok;
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', mode: mode.name, supergraph, store });
+  });
+  app.get('/.well-known/jwks.json', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=300').json(keys.jwks);
+  });
+  if (mode.middleware.length > 0) app.use(...mode.middleware);
+  app.use('/auth', authRoutes(mode, options.users ?? createUserDirectory(), logger));
+  app.use('/graphql', express.json({ limit: '1mb' }), (req, res, next) => {
+    if (graphql) return graphql(req, res, next);
+    res.status(503).json(errorBody('GATEWAY_NOT_READY', 'the supergraph is not composed yet; retry shortly'));
+  });
+  app.use(jsonErrorHandler);
+
+  const running = await listen(app, config.port);
+  return {
+    ...running,
+    ready,
+    mode,
+    async close() {
+      loader.stop();
+      await running.close();
+      await ready.then(() => apollo.stop()).catch(() => {});
+      await mode.close();
+    },
+  };
+}

@@ -1,0 +1,9 @@
+/** Prints the scrypt hash of a password, for gateway/users.ts. */
+import { hashPassword } from '../gateway/users.js';
+
+const password = process.argv[2];
+if (!password) {
+  console.error('usage: npm run hash-password -- <password>');
+  process.exit(2);
+}
+console.log(await hashPassword(password));

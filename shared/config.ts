@@ -1,0 +1,164 @@
+/**
+ * The one place that reads the environment. Every process validates its
+ * configuration here, once, at start; a bad value throws a ConfigError that
+ * names the variable and what it accepts, and the entry point prints that one
+ * line and exits. Nothing else reads `process.env` for settings.
+ */
+import path from 'node:path';
+
+export type AuthMode = 'token' | 'session';
+
+export type SessionStoreConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'redis'; url: string };
+
+export interface CommonConfig {
+  authMode: AuthMode;
+  production: boolean;
+  port: number;
+  sessionStore: SessionStoreConfig;
+  /** `iss` of identity tokens; subgraphs accept only this issuer. */
+  gatewayIssuer: string;
+  gatewayJwksUrl: string;
+  identityTokenTtlSeconds: number;
+}
+
+export interface GatewayConfig extends CommonConfig {
+  subgraphsFile: string;
+  keysDir: string;
+  accessTokenTtlSeconds: number;
+  /** undefined only outside production: then a random per-process secret is used. */
+  sessionSecret: string | undefined;
+  sessionIdleTimeoutSeconds: number;
+  sessionMaxAgeSeconds: number;
+}
+
+export interface SubgraphConfig extends CommonConfig {
+  name: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    accepts: string,
+    got: string | undefined,
+  ) {
+    super(`${variable} must be ${accepts}${got === undefined ? ' (it is not set)' : ` (got ${JSON.stringify(got)})`}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Subgraph names become token audiences, folder names and log prefixes. */
+export const SUBGRAPH_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `a whole number from ${min} to ${max}`, raw);
+  }
+  return value;
+}
+
+function httpUrl(env: Env, name: string, fallback: string): string {
+  const raw = optional(env, name) ?? fallback;
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.toString();
+  } catch {
+    // fall through to the error below
+  }
+  throw new ConfigError(name, 'an http:// or https:// URL', raw);
+}
+
+function parseAuthMode(env: Env): AuthMode {
+  const raw = optional(env, 'AUTH_MODE') ?? 'token';
+  if (raw === 'token' || raw === 'session') return raw;
+  throw new ConfigError('AUTH_MODE', '"token" or "session"', raw);
+}
+
+function parseSessionStore(env: Env): SessionStoreConfig {
+  const raw = optional(env, 'SESSION_STORE') ?? 'sqlite:.data/sessions.db';
+  if (raw.startsWith('sqlite:') && raw.length > 'sqlite:'.length) {
+    return { kind: 'sqlite', path: path.resolve(raw.slice('sqlite:'.length)) };
+  }
+  if (/^rediss?:\/\/[^/]/.test(raw)) {
+    try {
+      new URL(raw);
+      return { kind: 'redis', url: raw };
+    } catch {
+      // fall through
+    }
+  }
+  throw new ConfigError('SESSION_STORE', '"sqlite:<path>" or "redis://host:port"', raw);
+}
+
+function common(env: Env, defaultPort: number): CommonConfig {
+  const nodeEnv = optional(env, 'NODE_ENV');
+  const port = integer(env, 'PORT', defaultPort, 0, 65535);
+  const gatewayJwksUrl = httpUrl(env, 'GATEWAY_JWKS_URL', 'http://localhost:4000/.well-known/jwks.json');
+  return {
+    authMode: parseAuthMode(env),
+    production: nodeEnv === 'production',
+    port,
+    sessionStore: parseSessionStore(env),
+    // Subgraphs default to the origin they fetch the gateway's keys from;
+    // the gateway overrides this with its own URL (see loadGatewayConfig).
+    gatewayIssuer: optional(env, 'GATEWAY_ISSUER') ?? new URL(gatewayJwksUrl).origin,
+    gatewayJwksUrl,
+    identityTokenTtlSeconds: integer(env, 'IDENTITY_TOKEN_TTL', 60, 10, 3600),
+  };
+}
+
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  const base = common(env, 4000);
+  const sessionSecret = optional(env, 'SESSION_SECRET');
+  if (base.production && base.authMode === 'session' && sessionSecret === undefined) {
+    throw new ConfigError('SESSION_SECRET', 'set to a long random string when NODE_ENV=production', undefined);
+  }
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    throw new ConfigError('SESSION_SECRET', 'at least 32 characters long', '<hidden>');
+  }
+  return {
+    ...base,
+    gatewayIssuer: optional(env, 'GATEWAY_ISSUER') ?? `http://localhost:${base.port}`,
+    subgraphsFile: path.resolve(optional(env, 'SUBGRAPHS_FILE') ?? 'subgraphs.json'),
+    keysDir: path.resolve(optional(env, 'GATEWAY_KEYS_DIR') ?? '.data/keys'),
+    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 30, 86400),
+    sessionSecret,
+    sessionIdleTimeoutSeconds: integer(env, 'SESSION_IDLE_TIMEOUT', 1800, 10, 30 * 86400),
+    sessionMaxAgeSeconds: integer(env, 'SESSION_MAX_AGE', 8 * 3600, 10, 30 * 86400),
+  };
+}
+
+export function loadSubgraphConfig(name: string, defaultPort: number, env: Env = process.env): SubgraphConfig {
+  if (!SUBGRAPH_NAME_PATTERN.test(name)) {
+    throw new ConfigError('subgraph name', `lowercase letters, digits and "-" (${SUBGRAPH_NAME_PATTERN})`, name);
+  }
+  return { ...common(env, defaultPort), name };
+}
+
+/**
+ * Entry points run through this: a ConfigError becomes one line on stderr
+ * and exit code 1, as the DESIGN promises.
+ */
+export async function runMain(main: () => Promise<unknown>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`configuration error: ${error.message}`);
+    } else {
+      console.error('fatal:', error);
+    }
+    process.exit(1);
+  }
+}

@@ -1,0 +1,52 @@
+/** Small HTTP helpers every process uses: listening with a close path, JSON errors. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ErrorRequestHandler, Express } from 'express';
+import { errorBody } from './errors.js';
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  /** http://127.0.0.1:<port> — what tests and the launcher talk to. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export function listen(app: Express, port: number): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port);
+    server.once('error', reject);
+    server.once('listening', () => {
+      server.off('error', reject);
+      const actual = (server.address() as AddressInfo).port;
+      resolve({
+        server,
+        port: actual,
+        url: `http://127.0.0.1:${actual}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            // Keep-alive sockets would hold close() open until they time out.
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
+
+/**
+ * Body-parser failures (malformed JSON, oversized body) as JSON with a stable
+ * code instead of Express's HTML page; anything else is a 500 without details.
+ */
+export const jsonErrorHandler: ErrorRequestHandler = (error, _req, res, next) => {
+  if (res.headersSent) return next(error);
+  const type = (error as { type?: string }).type;
+  if (type === 'entity.too.large') {
+    res.status(413).json(errorBody('PAYLOAD_TOO_LARGE', 'request body is too large'));
+  } else if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    res.status(400).json(errorBody('BAD_REQUEST', 'request body is not valid JSON'));
+  } else {
+    console.error('unhandled error in request:', error);
+    res.status(500).json(errorBody('INTERNAL_SERVER_ERROR', 'internal server error'));
+  }
+};

@@ -1,0 +1,90 @@
+/**
+ * Runs one subgraph: @apollo/subgraph schema, Apollo Server on Express, and
+ * the shared auth context. Every subgraph's entry point is a call to this, so
+ * a subgraph author writes only a schema and resolvers.
+ */
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import express from 'express';
+import type { DocumentNode } from 'graphql';
+import { loadSubgraphConfig, runMain, type SubgraphConfig } from './config.js';
+import { AuthError, toGraphQLError } from './errors.js';
+import { jsonErrorHandler, listen, type RunningServer } from './http.js';
+import type { Identity } from './identity.js';
+import { createSubgraphAuthenticator } from './subgraph-auth.js';
+
+export interface SubgraphContext {
+  /** The caller, or null when anonymous. Set by the shared auth context, never by resolvers. */
+  identity: Identity | null;
+}
+
+export interface SubgraphDefinition {
+  name: string;
+  defaultPort: number;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<SubgraphContext>;
+}
+
+export interface RunningSubgraph extends RunningServer {
+  name: string;
+}
+
+export async function startSubgraph(definition: SubgraphDefinition, config: SubgraphConfig): Promise<RunningSubgraph> {
+  const auth = createSubgraphAuthenticator(config);
+  const apollo = new ApolloServer<SubgraphContext>({
+    schema: buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
+    // No Apollo usage reporting here, so no inline traces to compute.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    includeStacktraceInErrorResponses: false,
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', subgraph: definition.name });
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        try {
+          return { identity: await auth.identify(req) };
+        } catch (error) {
+          if (error instanceof AuthError) throw toGraphQLError(error);
+          throw error;
+        }
+      },
+    }),
+  );
+  app.use(jsonErrorHandler);
+
+  const running = await listen(app, config.port);
+  return {
+    ...running,
+    name: definition.name,
+    async close() {
+      await running.close();
+      await apollo.stop();
+      await auth.close();
+    },
+  };
+}
+
+/** The entry point of a subgraph process: config from the environment, clean stop on signals. */
+export function runSubgraph(definition: SubgraphDefinition): void {
+  void runMain(async () => {
+    const config = loadSubgraphConfig(definition.name, definition.defaultPort);
+    const subgraph = await startSubgraph(definition, config);
+    console.log(`${definition.name} subgraph listening on http://localhost:${subgraph.port}/graphql (AUTH_MODE=${config.authMode})`);
+    const stop = () => {
+      void subgraph.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,4 @@
+import { runSubgraph } from '../../shared/subgraph-server.js';
+import { productsSubgraph } from './index.js';
+
+runSubgraph(productsSubgraph);

@@ -1,0 +1,4 @@
+import { runSubgraph } from '../../shared/subgraph-server.js';
+import { reviewsSubgraph } from './index.js';
+
+runSubgraph(reviewsSubgraph);
