@@ -1,0 +1,215 @@
+/**
+ * Starts a whole stack for a test: the four demo subgraphs and the gateway,
+ * each a real HTTP server on a free loopback port, configured through the
+ * same config parser as the processes. Optionally a recording proxy sits in
+ * front of each subgraph, so a test can see exactly what the gateway sent.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { loadGatewayConfig, loadSubgraphConfig, type AuthMode } from '../../shared/config.js';
+import type { SubgraphDefinition, RunningSubgraph } from '../../shared/subgraph-server.js';
+import { startSubgraph } from '../../shared/subgraph-server.js';
+import { startGateway, type RunningGateway } from '../../gateway/server.js';
+import { silentLogger } from '../../gateway/logger.js';
+import { accountsSubgraph } from '../../subgraphs/accounts/index.js';
+import { productsSubgraph } from '../../subgraphs/products/index.js';
+import { reviewsSubgraph } from '../../subgraphs/reviews/index.js';
+import { ordersSubgraph } from '../../subgraphs/orders/index.js';
+
+export const DEMO_SUBGRAPHS = [accountsSubgraph, productsSubgraph, reviewsSubgraph, ordersSubgraph];
+
+export const DEEP_QUERY = /* GraphQL */ `{ me { id name orders { id items { quantity product { name cost reviews { body mine author { name } } } } } } }`;
+
+export interface SeenRequest {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface StackOptions {
+  mode?: AuthMode;
+  /** Extra environment for every process (e.g. SESSION_STORE). */
+  env?: Record<string, string>;
+  /** Put a recording proxy in front of each subgraph. */
+  record?: boolean;
+  subgraphs?: SubgraphDefinition[];
+}
+
+export interface Stack {
+  mode: AuthMode;
+  dir: string;
+  gateway: RunningGateway;
+  gatewayUrl: string;
+  subgraphs: Record<string, RunningSubgraph>;
+  /** What each subgraph received, when `record` is on. */
+  seen: Record<string, SeenRequest[]>;
+  env: Record<string, string>;
+  client(): Client;
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export function tempDir(prefix = 'fag-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A reverse proxy that records every request before passing it on unchanged. */
+async function recordingProxy(target: string, seen: SeenRequest[]) {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      seen.push({ headers: req.headers, body: body.toString('utf8') });
+      const upstream = http.request(
+        new URL(req.url ?? '/', target),
+        { method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.writeHead(502).end());
+      upstream.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const mode = options.mode ?? 'token';
+  const dir = tempDir();
+  const gatewayPort = await freePort();
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const env: Record<string, string> = {
+    AUTH_MODE: mode,
+    GATEWAY_ISSUER: gatewayUrl,
+    GATEWAY_JWKS_URL: `${gatewayUrl}/.well-known/jwks.json`,
+    SESSION_STORE: `sqlite:${path.join(dir, 'sessions.db')}`,
+    GATEWAY_KEYS_DIR: path.join(dir, 'keys'),
+    SUBGRAPHS_FILE: path.join(dir, 'subgraphs.json'),
+    ...options.env,
+  };
+
+  const closers: (() => Promise<void>)[] = [];
+  const subgraphs: Record<string, RunningSubgraph> = {};
+  const seen: Record<string, SeenRequest[]> = {};
+  const entries: { name: string; url: string }[] = [];
+  try {
+    for (const definition of options.subgraphs ?? DEMO_SUBGRAPHS) {
+      const subgraph = await startSubgraph(definition, loadSubgraphConfig(definition.name, 0, { ...env, PORT: '0' }));
+      closers.push(() => subgraph.close());
+      subgraphs[definition.name] = subgraph;
+      let url = subgraph.url;
+      if (options.record) {
+        seen[definition.name] = [];
+        const proxy = await recordingProxy(subgraph.url, seen[definition.name]);
+        closers.push(proxy.close);
+        url = proxy.url;
+      }
+      entries.push({ name: definition.name, url: `${url}/graphql` });
+    }
+    fs.writeFileSync(env.SUBGRAPHS_FILE, JSON.stringify(entries, null, 2));
+
+    const gateway = await startGateway(loadGatewayConfig({ ...env, PORT: String(gatewayPort) }), { logger: silentLogger });
+    closers.push(() => gateway.close());
+    await gateway.ready;
+
+    return {
+      mode,
+      dir,
+      gateway,
+      gatewayUrl,
+      subgraphs,
+      seen,
+      env,
+      client: () => new Client(gatewayUrl),
+      async close() {
+        for (const close of closers.reverse()) await close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    throw error;
+  }
+}
+
+export interface GraphQLResult {
+  status: number;
+  body: { data?: Record<string, any> | null; errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[] };
+  headers: Headers;
+}
+
+/**
+ * A client of the gateway that holds whatever credential its mode uses:
+ * the access token (token mode) or the session cookie (session mode).
+ */
+export class Client {
+  token: string | undefined;
+  cookie: string | undefined;
+
+  constructor(readonly baseUrl: string) {}
+
+  credentialHeaders(): Record<string, string> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (this.cookie) headers.cookie = this.cookie;
+    return headers;
+  }
+
+  private keepCookie(response: Response) {
+    const setCookie = response.headers.getSetCookie();
+    for (const line of setCookie) {
+      const pair = line.split(';')[0];
+      const [name, value] = [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)];
+      this.cookie = value === '' || /expires=Thu, 01 Jan 1970/i.test(line) ? undefined : `${name}=${value}`;
+    }
+  }
+
+  async login(username: string, password: string) {
+    const response = await fetch(`${this.baseUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...this.credentialHeaders() },
+      body: JSON.stringify({ username, password }),
+    });
+    this.keepCookie(response);
+    const body = (await response.json()) as Record<string, any>;
+    if (response.status === 200 && typeof body.access_token === 'string') this.token = body.access_token;
+    return { status: response.status, body, headers: response.headers };
+  }
+
+  async logout() {
+    const response = await fetch(`${this.baseUrl}/auth/logout`, { method: 'POST', headers: this.credentialHeaders() });
+    this.keepCookie(response);
+    this.token = undefined;
+    return { status: response.status };
+  }
+
+  async query(query: string, options: { variables?: Record<string, unknown>; headers?: Record<string, string> } = {}): Promise<GraphQLResult> {
+    const response = await fetch(`${this.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...this.credentialHeaders(), ...options.headers },
+      body: JSON.stringify({ query, variables: options.variables }),
+    });
+    this.keepCookie(response);
+    return { status: response.status, body: (await response.json()) as GraphQLResult['body'], headers: response.headers };
+  }
+}
