@@ -3,12 +3,16 @@
  * place the gateway branches on AUTH_MODE: everything else talks to the
  * narrow interfaces returned here.
  */
+import { randomBytes } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
+import session from 'express-session';
 import type { GatewayConfig } from '../shared/config.js';
 import type { Identity } from '../shared/identity.js';
 import { mintAccessToken } from './access-token.js';
-import { bearerAuthenticator, type Caller, type ClientAuthenticator } from './client-auth.js';
-import { tokenPropagation, type IdentityPropagation } from './propagation.js';
+import { createSessionStore } from '../shared/session-store.js';
+import { bearerAuthenticator, sessionAuthenticator, type Caller, type ClientAuthenticator } from './client-auth.js';
+import type { Logger } from './logger.js';
+import { sessionPropagation, tokenPropagation, type IdentityPropagation } from './propagation.js';
 import type { SigningKeys } from './signing-keys.js';
 import type { AuthenticatedUser } from './users.js';
 
@@ -32,12 +36,12 @@ export function gatewayIdentity(config: GatewayConfig): Identity {
   return { kind: 'gateway', id: config.gatewayIssuer, scopes: [] };
 }
 
-export async function createAuthMode(config: GatewayConfig, keys: SigningKeys): Promise<AuthMode> {
+export async function createAuthMode(config: GatewayConfig, keys: SigningKeys, logger: Logger): Promise<AuthMode> {
   switch (config.authMode) {
     case 'token':
       return tokenMode(config, keys);
     case 'session':
-      throw new Error('session mode is not implemented yet');
+      return sessionMode(config, logger);
   }
 }
 
@@ -70,5 +74,67 @@ function tokenMode(config: GatewayConfig, keys: SigningKeys): AuthMode {
     },
     readiness: async () => ({ ok: true }),
     close: async () => {},
+  };
+}
+
+/** A project-specific cookie name: `connect.sid` would tell an attacker what runs here. */
+export const SESSION_COOKIE = 'fedgw.sid';
+
+async function sessionMode(config: GatewayConfig, logger: Logger): Promise<AuthMode> {
+  const sessions = await createSessionStore(config.sessionStore, { defaultTtlSeconds: config.sessionIdleTimeoutSeconds });
+  let secret = config.sessionSecret;
+  if (secret === undefined) {
+    secret = randomBytes(32).toString('base64url');
+    logger.warn('SESSION_SECRET is not set: using a random secret for this process (sessions end when it restarts; set it for several gateways)');
+  }
+  const cookie = {
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    // Behind a TLS-terminating proxy, Secure cookies need TRUST_PROXY (README).
+    secure: config.production,
+    path: '/',
+  };
+  const middleware = session({
+    name: SESSION_COOKIE,
+    secret,
+    store: sessions.store,
+    resave: false,
+    saveUninitialized: false,
+    // The idle timeout: every response pushes the expiry forward.
+    rolling: true,
+    cookie: { ...cookie, maxAge: config.sessionIdleTimeoutSeconds * 1000 },
+  });
+  const call = (fn: (callback: (error?: unknown) => void) => void) =>
+    new Promise<void>((resolve, reject) => fn((error) => (error ? reject(error) : resolve())));
+
+  return {
+    name: 'session',
+    clientAuth: sessionAuthenticator(),
+    propagation: sessionPropagation(),
+    gatewayCaller: { identity: gatewayIdentity(config) },
+    middleware: [middleware],
+    async login(req, res, user) {
+      // A new id at login: a session id planted before login is never the authenticated one.
+      await call((done) => req.session.regenerate(done));
+      const now = Date.now();
+      req.session.auth = {
+        identity: user.identity,
+        username: user.username,
+        name: user.name,
+        createdAt: now,
+        absoluteExpiresAt: now + config.sessionMaxAgeSeconds * 1000,
+      };
+      await call((done) => req.session.save(done));
+      res.set('Cache-Control', 'no-store').json({
+        user: { id: user.identity.id, username: user.username, name: user.name, scopes: user.identity.scopes },
+      });
+    },
+    async logout(req, res) {
+      // Destroyed in the store: every subgraph sees the caller as anonymous from now on.
+      if (req.session) await call((done) => req.session.destroy(done));
+      res.clearCookie(SESSION_COOKIE, cookie).status(204).end();
+    },
+    readiness: () => sessions.ping(),
+    close: () => sessions.close(),
   };
 }

@@ -8,11 +8,14 @@
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 // The request kinds are not re-exported from the package root.
 import { GraphQLDataSourceRequestKind, type GraphQLDataSourceProcessOptions } from '@apollo/gateway/dist/datasources/types.js';
+import { addSubgraphCost, AUTH_COST_HEADER, type AuthCost } from '../shared/auth-cost.js';
 import type { Caller } from './client-auth.js';
 import { IDENTITY_HEADERS, type IdentityPropagation } from './propagation.js';
 
 export interface GatewayContext {
   caller: Caller;
+  /** What authentication cost this request, across every process (shared/auth-cost.ts). */
+  cost: AuthCost;
 }
 
 export class IdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
@@ -28,10 +31,18 @@ export class IdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     const headers = options.request.http!.headers;
     for (const name of IDENTITY_HEADERS) headers.delete(name);
-    const caller =
-      options.kind === GraphQLDataSourceRequestKind.INCOMING_OPERATION ? options.context.caller : this.gatewayCaller;
-    for (const [name, value] of Object.entries(await this.propagation.headersFor(this.subgraphName, caller))) {
+    const incoming = options.kind === GraphQLDataSourceRequestKind.INCOMING_OPERATION;
+    const caller = incoming ? options.context.caller : this.gatewayCaller;
+    const cost = incoming ? options.context.cost : undefined;
+    if (cost) cost.subgraphFetches++;
+    for (const [name, value] of Object.entries(await this.propagation.headersFor(this.subgraphName, caller, cost))) {
       headers.set(name, value);
     }
+  }
+
+  override async didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
+    // Schema loading has no per-request cost to add to.
+    if (context.cost) addSubgraphCost(context.cost, response.http?.headers.get(AUTH_COST_HEADER));
+    return response;
   }
 }

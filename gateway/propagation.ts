@@ -4,11 +4,13 @@
  * narrow interface; the data source does not know which is in use.
  */
 import { mintIdentityToken, type MintedToken, type SigningKey } from '../shared/identity-token.js';
+import type { AuthCost } from '../shared/auth-cost.js';
+import { SESSION_ID_HEADER } from '../shared/subgraph-auth.js';
 import type { Caller } from './client-auth.js';
 
 export interface IdentityPropagation {
-  /** Headers for one fetch to `subgraph` on behalf of `caller`. */
-  headersFor(subgraph: string, caller: Caller): Promise<Record<string, string>>;
+  /** Headers for one fetch to `subgraph` on behalf of `caller`; what it cost goes into `cost`. */
+  headersFor(subgraph: string, caller: Caller, cost?: AuthCost): Promise<Record<string, string>>;
 }
 
 /**
@@ -30,22 +32,24 @@ export interface TokenPropagationOptions {
  * before it expires, so a query with many fetches signs at most once per
  * subgraph and a busy caller once per token lifetime.
  */
-export function tokenPropagation(options: TokenPropagationOptions): IdentityPropagation & { signed: () => number } {
+export function tokenPropagation(options: TokenPropagationOptions): IdentityPropagation {
   const maxCached = options.maxCachedTokens ?? 10_000;
   // Refresh a little before expiry so a token never arrives expired.
   const refreshMargin = Math.min(10, Math.floor(options.ttlSeconds / 4));
   const cache = new Map<string, Promise<MintedToken>>();
-  let signed = 0;
 
-  async function tokenFor(subgraph: string, caller: Caller): Promise<string> {
+  async function tokenFor(subgraph: string, caller: Caller, cost?: AuthCost): Promise<string> {
     const identity = caller.identity;
     const key = `${subgraph}\0${identity?.kind ?? ''}\0${identity?.id ?? ''}\0${identity?.scopes.join(' ') ?? ''}`;
     const now = Math.floor(Date.now() / 1000);
     const cached = cache.get(key);
     if (cached) {
       const minted = await cached.catch(() => undefined);
-      if (minted && minted.expiresAt - refreshMargin > now) return minted.token;
-      if (cache.get(key) !== cached) return tokenFor(subgraph, caller);
+      if (minted && minted.expiresAt - refreshMargin > now) {
+        if (cost) cost.tokenCacheHits++;
+        return minted.token;
+      }
+      if (cache.get(key) !== cached) return tokenFor(subgraph, caller, cost);
       cache.delete(key);
     }
     const minting = mintIdentityToken(options.key, {
@@ -54,7 +58,7 @@ export function tokenPropagation(options: TokenPropagationOptions): IdentityProp
       identity,
       ttlSeconds: options.ttlSeconds,
     });
-    signed++;
+    if (cost) cost.tokensSigned++;
     cache.set(key, minting);
     if (cache.size > maxCached) cache.delete(cache.keys().next().value!);
     minting.catch(() => cache.delete(key));
@@ -62,9 +66,20 @@ export function tokenPropagation(options: TokenPropagationOptions): IdentityProp
   }
 
   return {
-    async headersFor(subgraph, caller) {
-      return { authorization: `Bearer ${await tokenFor(subgraph, caller)}` };
+    async headersFor(subgraph, caller, cost) {
+      return { authorization: `Bearer ${await tokenFor(subgraph, caller, cost)}` };
     },
-    signed: () => signed,
+  };
+}
+
+/**
+ * Session mode: only the session id travels; each subgraph reads the
+ * session from the shared store. An anonymous caller sends nothing.
+ */
+export function sessionPropagation(): IdentityPropagation {
+  return {
+    async headersFor(_subgraph, caller): Promise<Record<string, string>> {
+      return caller.sessionId ? { [SESSION_ID_HEADER]: caller.sessionId } : {};
+    },
   };
 }

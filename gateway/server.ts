@@ -9,7 +9,9 @@ import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type RequestHandler } from 'express';
 import type { GatewayConfig } from '../shared/config.js';
+import { emptyAuthCost } from '../shared/auth-cost.js';
 import { AuthError, errorBody, toGraphQLError } from '../shared/errors.js';
+import { authCostExtension } from './auth-cost-plugin.js';
 import { jsonErrorHandler, listen, type RunningServer } from '../shared/http.js';
 import { authRoutes } from './auth-routes.js';
 import { createAuthMode, type AuthMode } from './auth-mode.js';
@@ -33,8 +35,12 @@ export interface RunningGateway extends RunningServer {
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? consoleLogger;
   const keys = await loadSigningKeys(config.keysDir);
-  const mode = await createAuthMode(config, keys);
-  const loader = supergraphLoader({ subgraphsFile: config.subgraphsFile, logger });
+  const mode = await createAuthMode(config, keys, logger);
+  const loader = supergraphLoader({
+    subgraphsFile: config.subgraphsFile,
+    logger,
+    pollIntervalMs: config.subgraphPollIntervalSeconds * 1000,
+  });
 
   const gateway = new ApolloGateway({
     supergraphSdl: loader,
@@ -45,6 +51,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     introspection: !config.production,
     // Stack traces belong in the logs, never in a client's response.
     includeStacktraceInErrorResponses: false,
+    plugins: config.production ? [] : [authCostExtension()],
   });
 
   let graphql: RequestHandler | undefined;
@@ -52,7 +59,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     graphql = expressMiddleware(apollo, {
       context: async ({ req }) => {
         try {
-          return { caller: await mode.clientAuth.authenticate(req) };
+          const cost = emptyAuthCost();
+          // express-session read the store once for a request that carried its cookie.
+          if (mode.name === 'session' && req.session?.auth) cost.storeReads++;
+          return { caller: await mode.clientAuth.authenticate(req), cost };
         } catch (error) {
           if (error instanceof AuthError) {
             logger.info(`request refused: ${error.code}`);
@@ -68,6 +78,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
 
   const app = express();
   app.disable('x-powered-by');
+  if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -31,6 +31,10 @@ export interface GatewayConfig extends CommonConfig {
   sessionSecret: string | undefined;
   sessionIdleTimeoutSeconds: number;
   sessionMaxAgeSeconds: number;
+  /** Seconds between re-introspections of the subgraphs; 0 = off (the production default). */
+  subgraphPollIntervalSeconds: number;
+  /** Express's `trust proxy` setting, for Secure cookies and client IPs behind a proxy. */
+  trustProxy: boolean | number | string | undefined;
 }
 
 export interface SubgraphConfig extends CommonConfig {
@@ -134,9 +138,21 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     keysDir: path.resolve(optional(env, 'GATEWAY_KEYS_DIR') ?? '.data/keys'),
     accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 30, 86400),
     sessionSecret,
-    sessionIdleTimeoutSeconds: integer(env, 'SESSION_IDLE_TIMEOUT', 1800, 10, 30 * 86400),
-    sessionMaxAgeSeconds: integer(env, 'SESSION_MAX_AGE', 8 * 3600, 10, 30 * 86400),
+    sessionIdleTimeoutSeconds: integer(env, 'SESSION_IDLE_TIMEOUT', 1800, 1, 30 * 86400),
+    sessionMaxAgeSeconds: integer(env, 'SESSION_MAX_AGE', 8 * 3600, 1, 30 * 86400),
+    subgraphPollIntervalSeconds: integer(env, 'SUBGRAPH_POLL_INTERVAL', base.production ? 0 : 10, 0, 86400),
+    trustProxy: parseTrustProxy(env),
   };
+}
+
+function parseTrustProxy(env: Env): GatewayConfig['trustProxy'] {
+  const raw = optional(env, 'TRUST_PROXY');
+  if (raw === undefined) return undefined;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  // Express also takes addresses, subnets and names (loopback, linklocal, uniquelocal).
+  if (/^[\w.:/, -]+$/.test(raw)) return raw;
+  throw new ConfigError('TRUST_PROXY', 'true, false, a hop count, or addresses/subnets as Express\'s "trust proxy" takes', raw);
 }
 
 export function loadSubgraphConfig(name: string, defaultPort: number, env: Env = process.env): SubgraphConfig {

@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ErrorRequestHandler, Express } from 'express';
-import { errorBody } from './errors.js';
+import { AuthError, errorBody } from './errors.js';
 
 export interface RunningServer {
   server: Server;
@@ -41,7 +41,9 @@ export function listen(app: Express, port: number): Promise<RunningServer> {
 export const jsonErrorHandler: ErrorRequestHandler = (error, _req, res, next) => {
   if (res.headersSent) return next(error);
   const type = (error as { type?: string }).type;
-  if (type === 'entity.too.large') {
+  if (error instanceof AuthError) {
+    res.status(error.status).json(errorBody(error.code, error.message));
+  } else if (type === 'entity.too.large') {
     res.status(413).json(errorBody('PAYLOAD_TOO_LARGE', 'request body is too large'));
   } else if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') {
     res.status(400).json(errorBody('BAD_REQUEST', 'request body is not valid JSON'));

@@ -5,24 +5,35 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { createRemoteJWKSet } from 'jose';
+import type { AuthCost } from './auth-cost.js';
 import type { SubgraphConfig } from './config.js';
 import { AuthError } from './errors.js';
 import type { Identity } from './identity.js';
 import { createIdentityTokenVerifier } from './identity-token.js';
 import { bearerToken } from './jwt.js';
+import { createSessionStore } from './session-store.js';
+
+export type SubgraphCost = Pick<AuthCost, 'tokensVerified' | 'storeReads'>;
 
 export interface SubgraphAuthenticator {
-  /** The caller's identity, null when anonymous; throws AuthError to refuse the request. */
-  identify(req: IncomingMessage): Promise<Identity | null>;
+  /**
+   * The caller's identity, null when anonymous; throws AuthError to refuse
+   * the request. Adds what it did to `cost`.
+   */
+  identify(req: IncomingMessage, cost: SubgraphCost): Promise<Identity | null>;
+  /** Whatever the mode depends on (session mode: the store) answers. */
+  readiness(): Promise<{ ok: boolean; detail?: string }>;
   close(): Promise<void>;
 }
 
-export function createSubgraphAuthenticator(config: SubgraphConfig): SubgraphAuthenticator {
+export const SESSION_ID_HEADER = 'x-session-id';
+
+export async function createSubgraphAuthenticator(config: SubgraphConfig): Promise<SubgraphAuthenticator> {
   switch (config.authMode) {
     case 'token':
       return tokenAuthenticator(config);
     case 'session':
-      throw new Error('session mode is not implemented yet');
+      return sessionAuthenticator(config);
   }
 }
 
@@ -38,14 +49,37 @@ function tokenAuthenticator(config: SubgraphConfig): SubgraphAuthenticator {
     audience: config.name,
   });
   return {
-    async identify(req) {
+    async identify(req, cost) {
       const token = bearerToken(req.headers.authorization);
       if (token === undefined) {
         // Only the gateway may call a subgraph, and it always sends a token.
         throw new AuthError('TOKEN_MISSING', 'this subgraph accepts only requests from the gateway');
       }
+      cost.tokensVerified++;
       return verify(token);
     },
+    readiness: async () => ({ ok: true }),
     async close() {},
+  };
+}
+
+/** express-session ids are base64url-ish; anything else is not worth a store read. */
+const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+
+async function sessionAuthenticator(config: SubgraphConfig): Promise<SubgraphAuthenticator> {
+  const sessions = await createSessionStore(config.sessionStore);
+  return {
+    async identify(req, cost) {
+      const sid = req.headers[SESSION_ID_HEADER];
+      if (typeof sid !== 'string' || !SESSION_ID_PATTERN.test(sid)) return null;
+      cost.storeReads++;
+      // Read only: a subgraph never writes or touches the session.
+      const auth = (await sessions.get(sid))?.auth;
+      // Unknown, expired, destroyed, or past its absolute lifetime: anonymous.
+      if (!auth || auth.absoluteExpiresAt <= Date.now()) return null;
+      return auth.identity;
+    },
+    readiness: () => sessions.ping(),
+    close: () => sessions.close(),
   };
 }

@@ -11,6 +11,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/ind
 import express from 'express';
 import type { DocumentNode } from 'graphql';
 import { loadSubgraphConfig, runMain, type SubgraphConfig } from './config.js';
+import { AUTH_COST_HEADER, formatSubgraphCost } from './auth-cost.js';
 import { AuthError, toGraphQLError } from './errors.js';
 import { jsonErrorHandler, listen, type RunningServer } from './http.js';
 import type { Identity } from './identity.js';
@@ -33,7 +34,7 @@ export interface RunningSubgraph extends RunningServer {
 }
 
 export async function startSubgraph(definition: SubgraphDefinition, config: SubgraphConfig): Promise<RunningSubgraph> {
-  const auth = createSubgraphAuthenticator(config);
+  const auth = await createSubgraphAuthenticator(config);
   const apollo = new ApolloServer<SubgraphContext>({
     schema: buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
     // No Apollo usage reporting here, so no inline traces to compute.
@@ -47,16 +48,25 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', subgraph: definition.name });
   });
+  app.get('/readyz', async (_req, res) => {
+    const store = await auth.readiness();
+    res.status(store.ok ? 200 : 503).json({ status: store.ok ? 'ready' : 'not ready', subgraph: definition.name, store });
+  });
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
+      context: async ({ req, res }) => {
+        const cost = { tokensVerified: 0, storeReads: 0 };
         try {
-          return { identity: await auth.identify(req) };
+          const identity = await auth.identify(req, cost);
+          return { identity };
         } catch (error) {
           if (error instanceof AuthError) throw toGraphQLError(error);
           throw error;
+        } finally {
+          // The gateway adds this up per client request (see shared/auth-cost.ts).
+          if (!config.production) res.setHeader(AUTH_COST_HEADER, formatSubgraphCost(cost));
         }
       },
     }),

@@ -46,7 +46,9 @@ export interface Stack {
   /** What each subgraph received, when `record` is on. */
   seen: Record<string, SeenRequest[]>;
   env: Record<string, string>;
-  client(): Client;
+  client(url?: string): Client;
+  /** Another gateway over the same subgraphs and store (a replica), closed with the stack. */
+  startReplica(env?: Record<string, string>): Promise<RunningGateway>;
   close(): Promise<void>;
 }
 
@@ -140,7 +142,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       subgraphs,
       seen,
       env,
-      client: () => new Client(gatewayUrl),
+      client: (url = gatewayUrl) => new Client(url),
+      async startReplica(extra = {}) {
+        const replica = await startGateway(loadGatewayConfig({ ...env, PORT: '0', ...extra }), { logger: silentLogger });
+        closers.push(() => replica.close());
+        await replica.ready;
+        return replica;
+      },
       async close() {
         for (const close of closers.reverse()) await close();
         fs.rmSync(dir, { recursive: true, force: true });
