@@ -35,6 +35,8 @@ export interface GatewayConfig extends CommonConfig {
   subgraphPollIntervalSeconds: number;
   /** Express's `trust proxy` setting, for Secure cookies and client IPs behind a proxy. */
   trustProxy: boolean | number | string | undefined;
+  /** Serve the GraphQL playground on GET /graphql (browsers); off in production unless PLAYGROUND=true. */
+  playground: boolean;
 }
 
 export interface SubgraphConfig extends CommonConfig {
@@ -142,7 +144,15 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     sessionMaxAgeSeconds: integer(env, 'SESSION_MAX_AGE', 8 * 3600, 1, 30 * 86400),
     subgraphPollIntervalSeconds: integer(env, 'SUBGRAPH_POLL_INTERVAL', base.production ? 0 : 10, 0, 86400),
     trustProxy: parseTrustProxy(env),
+    playground: parsePlayground(env, base.production),
   };
+}
+
+function parsePlayground(env: Env, production: boolean): boolean {
+  const raw = optional(env, 'PLAYGROUND');
+  if (raw === undefined) return !production;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new ConfigError('PLAYGROUND', '"true" or "false"', raw);
 }
 
 function parseTrustProxy(env: Env): GatewayConfig['trustProxy'] {
