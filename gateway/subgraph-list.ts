@@ -54,6 +54,10 @@ export function validateSubgraphList(parsed: unknown, source: string): SubgraphE
     if (!parsedUrl || (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:')) {
       throw new SubgraphListError(`${where}.url of "${name}" must be an http(s) URL (got ${JSON.stringify(url)})`);
     }
+    // The list is logged and shown by /readyz; a secret in a URL would leak there.
+    if (parsedUrl.username || parsedUrl.password) {
+      throw new SubgraphListError(`${where}.url of "${name}" must not contain a user name or password`);
+    }
     return { name, url: parsedUrl.toString() };
   });
 }
