@@ -42,6 +42,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     pollIntervalMs: config.subgraphPollIntervalSeconds * 1000,
   });
 
+  // @apollo/gateway 2.14 otherwise sends usage telemetry to Apollo and probes
+  // cloud metadata endpoints at construction: a gateway does not phone home.
+  process.env.APOLLO_TELEMETRY_DISABLED = "true";
   const gateway = new ApolloGateway({
     supergraphSdl: loader,
     buildService: ({ name, url }) => new IdentityDataSource(name, url!, mode.propagation, mode.gatewayCaller),
