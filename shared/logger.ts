@@ -1,4 +1,4 @@
-/** The logging surface the gateway's modules take; console by default. */
+/** The logging surface every process's modules take; console by default. */
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
