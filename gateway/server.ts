@@ -10,10 +10,13 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type RequestHandler } from 'express';
 import type { GatewayConfig } from '../shared/config.js';
 import { emptyAuthCost } from '../shared/auth-cost.js';
+import { createPolicyRegistry } from '../shared/authorization.js';
+import { POLICIES } from '../shared/policies.js';
 import { AuthError, errorBody, toGraphQLError } from '../shared/errors.js';
 import { authCostExtension } from './auth-cost-plugin.js';
 import { jsonErrorHandler, listen, type RunningServer } from '../shared/http.js';
 import { authRoutes } from './auth-routes.js';
+import { createGatewayAuthorization } from './authorization.js';
 import { createAuthMode, type AuthMode } from './auth-mode.js';
 import { IdentityDataSource, type GatewayContext } from './datasource.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -42,15 +45,21 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     pollIntervalMs: config.subgraphPollIntervalSeconds * 1000,
   });
 
+  // @authenticated/@requiresScopes/@policy: read from every supergraph, enforced before planning.
+  const authorization = createGatewayAuthorization({
+    policies: createPolicyRegistry(POLICIES, (message) => logger.warn(message)),
+    identityOf: (context) => (context as GatewayContext).caller.identity,
+    logger,
+  });
   // @apollo/gateway 2.14 otherwise sends usage telemetry to Apollo and probes
   // cloud metadata endpoints at construction: a gateway does not phone home.
   process.env.APOLLO_TELEMETRY_DISABLED = "true";
   const gateway = new ApolloGateway({
-    supergraphSdl: loader,
+    supergraphSdl: authorization.supergraphManager(loader),
     buildService: ({ name, url }) => new IdentityDataSource(name, url!, mode.propagation, mode.gatewayCaller),
   });
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: authorization.gateway(gateway),
     introspection: !config.production,
     // Stack traces belong in the logs, never in a client's response.
     includeStacktraceInErrorResponses: false,

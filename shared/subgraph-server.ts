@@ -12,9 +12,11 @@ import express from 'express';
 import type { DocumentNode } from 'graphql';
 import { loadSubgraphConfig, runMain, type SubgraphConfig } from './config.js';
 import { AUTH_COST_HEADER, formatSubgraphCost } from './auth-cost.js';
+import { createPolicyRegistry, protectSubgraphSchema } from './authorization.js';
 import { AuthError, toGraphQLError } from './errors.js';
 import { jsonErrorHandler, listen, type RunningServer } from './http.js';
 import type { Identity } from './identity.js';
+import { POLICIES } from './policies.js';
 import { createSubgraphAuthenticator } from './subgraph-auth.js';
 
 export interface SubgraphContext {
@@ -36,7 +38,12 @@ export interface RunningSubgraph extends RunningServer {
 export async function startSubgraph(definition: SubgraphDefinition, config: SubgraphConfig): Promise<RunningSubgraph> {
   const auth = await createSubgraphAuthenticator(config);
   const apollo = new ApolloServer<SubgraphContext>({
-    schema: buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
+    // The schema's @authenticated/@requiresScopes/@policy, enforced here too (shared/authorization.ts).
+    schema: protectSubgraphSchema(
+      buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
+      definition.typeDefs,
+      createPolicyRegistry(POLICIES, (message) => console.warn(`${definition.name}: ${message}`)),
+    ),
     // No Apollo usage reporting here, so no inline traces to compute.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
     includeStacktraceInErrorResponses: false,

@@ -1,16 +1,16 @@
-import { GraphQLError, parse } from 'graphql';
-import { hasScope } from '../../shared/identity.js';
+import { parse } from 'graphql';
 import type { SubgraphDefinition } from '../../shared/subgraph-server.js';
 import { findUser, users, type User } from './data.js';
 
 const typeDefs = parse(/* GraphQL */ `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+  extend schema
+    @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key", "@authenticated", "@requiresScopes"])
 
   type Query {
-    "The caller; null for an anonymous caller."
-    me: User
+    "The caller; needs a logged-in user."
+    me: User @authenticated
     "Every user; needs the admin scope."
-    users: [User!]!
+    users: [User!]! @requiresScopes(scopes: [["admin"]])
   }
 
   type User @key(fields: "id") {
@@ -27,12 +27,8 @@ export const accountsSubgraph: SubgraphDefinition = {
   resolvers: {
     Query: {
       me: (_root, _args, { identity }) => (identity?.kind === 'user' ? (findUser(identity.id) ?? null) : null),
-      users: (_root, _args, { identity }) => {
-        if (!hasScope(identity, 'admin')) {
-          throw new GraphQLError('the admin scope is required', { extensions: { code: 'FORBIDDEN' } });
-        }
-        return users;
-      },
+      // The admin scope is checked by @requiresScopes, before this runs.
+      users: () => users,
     },
     User: {
       __resolveReference: (reference: Pick<User, 'id'>) => findUser(reference.id) ?? null,

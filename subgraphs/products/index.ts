@@ -1,10 +1,10 @@
-import { GraphQLError, parse } from 'graphql';
-import { hasScope } from '../../shared/identity.js';
+import { parse } from 'graphql';
 import type { SubgraphDefinition } from '../../shared/subgraph-server.js';
 import { findProduct, products, type Product } from './data.js';
 
 const typeDefs = parse(/* GraphQL */ `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+  extend schema
+    @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key", "@requiresScopes", "@policy"])
 
   type Query {
     products: [Product!]!
@@ -16,9 +16,17 @@ const typeDefs = parse(/* GraphQL */ `
     name: String!
     price: Float!
     "What the product costs us; needs the admin scope."
-    cost: Float
+    cost: Float @requiresScopes(scopes: [["admin"]])
+    "Who supplies it; only for employees (the employee policy, shared/policies.ts)."
+    supplier: String @policy(policies: [["employee"]])
   }
 `);
+
+/**
+ * How many times the `cost` resolver ran in this process: tests read it to
+ * prove that an unauthorized `cost` never reached the resolver.
+ */
+export const costResolverCalls = { count: 0 };
 
 export const productsSubgraph: SubgraphDefinition = {
   name: 'products',
@@ -31,10 +39,9 @@ export const productsSubgraph: SubgraphDefinition = {
     },
     Product: {
       __resolveReference: (reference: Pick<Product, 'id'>) => findProduct(reference.id) ?? null,
-      cost: (product: Product, _args, { identity }) => {
-        if (!hasScope(identity, 'admin')) {
-          throw new GraphQLError('the admin scope is required', { extensions: { code: 'FORBIDDEN' } });
-        }
+      // The admin scope is checked by @requiresScopes, at the gateway and again before this runs.
+      cost: (product: Product) => {
+        costResolverCalls.count++;
         return product.cost;
       },
     },

@@ -3,7 +3,7 @@ import type { SubgraphDefinition } from '../../shared/subgraph-server.js';
 import { addReview, reviewsByAuthor, reviewsOfProduct, type Review } from './data.js';
 
 const typeDefs = parse(/* GraphQL */ `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key", "@authenticated"])
 
   type Review {
     id: ID!
@@ -26,7 +26,7 @@ const typeDefs = parse(/* GraphQL */ `
 
   type Mutation {
     "Adds a review written by the caller; needs a logged-in user."
-    addReview(productId: ID!, body: String!): Review!
+    addReview(productId: ID!, body: String!): Review! @authenticated
   }
 `);
 
@@ -50,16 +50,15 @@ export const reviewsSubgraph: SubgraphDefinition = {
     },
     Mutation: {
       addReview: (_root, args: { productId: string; body: string }, { identity }) => {
-        if (identity?.kind !== 'user') {
-          throw new GraphQLError('log in to write a review', { extensions: { code: 'UNAUTHENTICATED' } });
-        }
+        // @authenticated has checked, before this runs, that the caller is a logged-in user.
+        const author = identity!;
         const body = args.body.trim();
         if (body === '' || body.length > MAX_BODY_LENGTH) {
           throw new GraphQLError(`a review body has 1 to ${MAX_BODY_LENGTH} characters`, {
             extensions: { code: 'BAD_USER_INPUT' },
           });
         }
-        return addReview({ productId: args.productId, authorId: identity.id, body });
+        return addReview({ productId: args.productId, authorId: author.id, body });
       },
     },
   },
