@@ -39,10 +39,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const logger = options.logger ?? consoleLogger;
   const keys = await loadSigningKeys(config.keysDir);
   const mode = await createAuthMode(config, keys, logger);
+  const buildService = ({ name, url }: { name: string; url?: string }) =>
+    new IdentityDataSource(name, url!, mode.propagation, mode.gatewayCaller);
   const loader = supergraphLoader({
     subgraphsFile: config.subgraphsFile,
     logger,
     pollIntervalMs: config.subgraphPollIntervalSeconds * 1000,
+    // Its own data sources for schema loading: trying a new URL must not re-route live traffic.
+    buildDataSource: buildService,
   });
 
   // @authenticated/@requiresScopes/@policy: read from every supergraph, enforced before planning.
@@ -56,7 +60,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   process.env.APOLLO_TELEMETRY_DISABLED = "true";
   const gateway = new ApolloGateway({
     supergraphSdl: authorization.supergraphManager(loader),
-    buildService: ({ name, url }) => new IdentityDataSource(name, url!, mode.propagation, mode.gatewayCaller),
+    buildService,
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway: authorization.gateway(gateway),

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
-import type { SupergraphManager } from '@apollo/gateway';
+import type { GraphQLDataSource, SupergraphManager } from '@apollo/gateway';
 // The request kinds are not re-exported from the package root.
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types.js';
 import { parse, type DocumentNode } from 'graphql';
@@ -69,11 +69,19 @@ export interface SupergraphLoader extends SupergraphManager {
 export interface SupergraphLoaderOptions {
   subgraphsFile: string;
   logger: Logger;
+  /**
+   * Makes the data source that fetches a subgraph's SDL: the gateway's own
+   * buildService, so schema loading carries the gateway's identity. Without
+   * it the gateway's getDataSource is used, which re-points the gateway's
+   * routing for that subgraph name at the URL being tried, even if the
+   * reload then fails: only acceptable for a list that never changes.
+   */
+  buildDataSource?: (entry: SubgraphEntry) => GraphQLDataSource;
   /** Re-introspection interval; 0 or absent = off. */
   pollIntervalMs?: number;
   /** Watch SUBGRAPHS_FILE for changes (default true). */
   watch?: boolean;
-  /** Quiet time after the last file event before reloading (editors write in several steps). */
+  /** Wait after a file event before reading the file (editors write in several steps). */
   debounceMs?: number;
   /** Longest wait for one subgraph's SDL. */
   fetchTimeoutMs?: number;
@@ -190,6 +198,20 @@ export function supergraphLoader(options: SupergraphLoaderOptions): SupergraphLo
   let lastAttemptFailed = false;
   let update: Update | undefined;
   let getDataSource: GetDataSource | undefined;
+  // Data sources for schema loading only, by name and URL: trying a new URL
+  // must not change where the serving supergraph's requests go.
+  const loadingSources = new Map<string, GraphQLDataSource>();
+  const build = options.buildDataSource;
+  const loadingDataSource: GetDataSource = ({ name, url }) => {
+    if (!build) return getDataSource!({ name, url });
+    const key = `${name} ${url}`;
+    let source = loadingSources.get(key);
+    if (!source) {
+      source = build({ name, url: url! });
+      loadingSources.set(key, source);
+    }
+    return source;
+  };
 
   // Start-up sleep, interruptible by stop().
   let wake: (() => void) | undefined;
@@ -221,7 +243,11 @@ export function supergraphLoader(options: SupergraphLoaderOptions): SupergraphLo
       throw toLoadError(error);
     }
     lastAttemptText = file.text;
-    const services = await fetchSubgraphs(file.entries, getDataSource!, options.fetchTimeoutMs);
+    // Sources for entries no longer listed are dropped, so the cache follows the file.
+    for (const key of loadingSources.keys()) {
+      if (!file.entries.some((entry) => key === `${entry.name} ${entry.url}`)) loadingSources.delete(key);
+    }
+    const services = await fetchSubgraphs(file.entries, loadingDataSource, options.fetchTimeoutMs);
     let sdl: string;
     try {
       sdl = composeSupergraph(services);
@@ -321,8 +347,14 @@ export function supergraphLoader(options: SupergraphLoaderOptions): SupergraphLo
   let debounce: NodeJS.Timeout | undefined;
   let pollTimer: NodeJS.Timeout | undefined;
 
-  const onFileEvent = () => {
-    clearTimeout(debounce);
+  const listName = path.basename(options.subgraphsFile);
+  const onFileEvent = (_event: string, filename: string | Buffer | null) => {
+    // Other files in the folder are no concern (a SQLite journal next to it
+    // changes constantly); `..data` is how Kubernetes swaps a mounted ConfigMap.
+    const name = filename?.toString();
+    if (name && name !== listName && !name.startsWith('..')) return;
+    // Coalesce a burst (editors write in steps), but never postpone forever.
+    if (debounce) return;
     debounce = setTimeout(() => {
       debounce = undefined;
       let text: string | undefined;
