@@ -6,6 +6,7 @@
  */
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type RequestHandler } from 'express';
 import type { GatewayConfig } from '../shared/config.js';
@@ -20,6 +21,7 @@ import { createGatewayAuthorization } from './authorization.js';
 import { createAuthMode, type AuthMode } from './auth-mode.js';
 import { IdentityDataSource, type GatewayContext } from './datasource.js';
 import { consoleLogger, type Logger } from './logger.js';
+import { playgroundRouter } from './playground/router.js';
 import { loadSigningKeys } from './signing-keys.js';
 import { supergraphLoader } from './supergraph.js';
 import { createUserDirectory, type UserDirectory } from './users.js';
@@ -64,10 +66,16 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway: authorization.gateway(gateway),
-    introspection: !config.production,
+    // The playground needs introspection for its docs and autocompletion:
+    // enabling it in production (PLAYGROUND=true) opts into schema exposure too.
+    introspection: !config.production || config.playground,
     // Stack traces belong in the logs, never in a client's response.
     includeStacktraceInErrorResponses: false,
-    plugins: config.production ? [] : [authCostExtension()],
+    plugins: [
+      // Apollo's landing page loads its Sandbox from a CDN; the gateway serves its own playground.
+      ApolloServerPluginLandingPageDisabled(),
+      ...(config.production ? [] : [authCostExtension()]),
+    ],
   });
 
   let graphql: RequestHandler | undefined;
@@ -107,6 +115,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   app.get('/.well-known/jwks.json', (_req, res) => {
     res.set('Cache-Control', 'public, max-age=300').json(keys.jwks);
   });
+  // Before the session middleware: static assets need no session read.
+  if (config.playground) app.use(playgroundRouter({ mode: mode.name }));
   if (mode.middleware.length > 0) app.use(...mode.middleware);
   app.use('/auth', authRoutes(mode, options.users ?? createUserDirectory(), logger));
   app.use('/graphql', express.json({ limit: '1mb' }), (req, res, next) => {
