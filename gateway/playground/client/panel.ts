@@ -22,7 +22,7 @@ export function LoginPanel({ auth }: { auth: PlaygroundAuth }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
+  const [error, setError] = useState<{ code: string; message: string } | undefined>();
 
   async function onLogin(event: FormEvent) {
     event.preventDefault();
@@ -31,9 +31,13 @@ export function LoginPanel({ auth }: { auth: PlaygroundAuth }) {
     try {
       const result = await auth.login(username, password);
       if (result.ok) setPassword('');
-      else setError(result.code === 'INVALID_CREDENTIALS' ? 'Wrong username or password.' : `Login failed (${result.code}).`);
+      else
+        setError({
+          code: result.code,
+          message: result.code === 'INVALID_CREDENTIALS' ? 'Wrong username or password.' : `Login failed (${result.code}).`,
+        });
     } catch {
-      setError('The gateway could not be reached.');
+      setError({ code: 'UNREACHABLE', message: 'The gateway could not be reached.' });
     } finally {
       setBusy(false);
     }
@@ -96,7 +100,7 @@ export function LoginPanel({ auth }: { auth: PlaygroundAuth }) {
         h('input', { name: 'password', type: 'password', autoComplete: 'current-password', required: true, value: password, onChange: (e: { target: HTMLInputElement }) => setPassword(e.target.value) }),
       ),
       h('button', { type: 'submit', disabled: busy }, 'Log in'),
-      error ? h('span', { className: 'pg-error', role: 'alert' }, error) : null,
+      error ? h('span', { className: 'pg-error', role: 'alert', 'data-testid': 'login-error', 'data-code': error.code }, error.message) : null,
     ),
   );
 }
