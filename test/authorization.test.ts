@@ -3,6 +3,7 @@
  * query planning (the subgraph is never asked for what the caller may not
  * see), and again by each subgraph, in every auth mode.
  */
+import fs from 'node:fs';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintAccessToken } from '../gateway/access-token.js';
@@ -15,9 +16,11 @@ import {
   type Check,
 } from '../shared/authorization.js';
 import { userIdentity } from '../shared/identity.js';
+import { loadSubgraphConfig } from '../shared/config.js';
 import { POLICIES } from '../shared/policies.js';
-import type { SubgraphDefinition } from '../shared/subgraph-server.js';
+import { startSubgraph, type SubgraphDefinition } from '../shared/subgraph-server.js';
 import { costResolverCalls } from '../subgraphs/products/index.js';
+import { eventually } from './helpers/eventually.js';
 import { modeVariants } from './helpers/modes.js';
 import { DEEP_QUERY, DEMO_SUBGRAPHS, startStack, type GraphQLResult, type Stack } from './helpers/stack.js';
 
@@ -61,6 +64,18 @@ const vaultSubgraph: SubgraphDefinition = {
 
 /** data and errors only: responses may carry extensions too. */
 const answer = ({ body }: GraphQLResult) => ({ data: body.data, errors: body.errors });
+/** Added to a running gateway by a live reload of the subgraph list. */
+const ledgerSubgraph: SubgraphDefinition = {
+  name: 'ledger',
+  defaultPort: 0,
+  typeDefs: parse(/* GraphQL */ `
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@requiresScopes"])
+    type Query { ledger: Ledger }
+    type Ledger { entries: Int, balance: Float @requiresScopes(scopes: [["admin"]]) }
+  `),
+  resolvers: { Query: { ledger: () => ({ entries: 2, balance: 10.5 }) } },
+};
+
 const codesAndPaths = (result: GraphQLResult) => result.body.errors?.map((error) => [error.extensions?.code, error.path]);
 
 describe.each(modeVariants())('authorization directives, $name mode', (variant) => {
@@ -258,6 +273,32 @@ describe.each(modeVariants())('authorization directives, $name mode', (variant) 
     const mixed = await stack.client().query('{ __typename me { id } }');
     expect(mixed.body.data).toEqual({ __typename: 'Query', me: null });
     expect(codesAndPaths(mixed)).toEqual([[UNAUTHORIZED, ['me']]]);
+  });
+
+  it('enforces the rules of a supergraph loaded by a live reload', async () => {
+    const ledger = await startSubgraph(ledgerSubgraph, loadSubgraphConfig('ledger', 0, { ...stack.env, PORT: '0' }));
+    const file = stack.env.SUBGRAPHS_FILE;
+    const entries = JSON.parse(fs.readFileSync(file, 'utf8')) as { name: string; url: string }[];
+    try {
+      fs.writeFileSync(`${file}.tmp`, JSON.stringify([...entries, { name: 'ledger', url: `${ledger.url}/graphql` }]));
+      fs.renameSync(`${file}.tmp`, file);
+      const bob = await loggedIn('bob');
+      // Until the reload, the field is unknown (a validation error); then bob is refused balance.
+      const refused = await eventually(async () => {
+        const result = await bob.query('{ ledger { entries balance } }');
+        expect(result.body.data?.ledger).toBeDefined();
+        return result;
+      });
+      expect(refused.body.data).toEqual({ ledger: { entries: 2, balance: null } });
+      expect(codesAndPaths(refused)).toEqual([[UNAUTHORIZED, ['ledger', 'balance']]]);
+      const alice = await loggedIn('alice');
+      expect(answer(await alice.query('{ ledger { balance } }'))).toEqual({ data: { ledger: { balance: 10.5 } }, errors: undefined });
+    } finally {
+      fs.writeFileSync(`${file}.tmp`, JSON.stringify(entries));
+      fs.renameSync(`${file}.tmp`, file);
+      await eventually(async () => expect((await stack.client().query('{ ledger { entries } }')).body.data).toBeUndefined());
+      await ledger.close();
+    }
   });
 
   it('refuses the field in the subgraph itself, for a caller who reaches it without the gateway filter', async () => {
