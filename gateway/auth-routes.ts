@@ -1,5 +1,5 @@
 /** POST /auth/login and POST /auth/logout: a thin adapter over the user directory and the auth mode. */
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import { errorBody } from '../shared/errors.js';
 import type { AuthMode } from './auth-mode.js';
 import type { Logger } from './logger.js';
@@ -7,11 +7,12 @@ import type { UserDirectory } from './users.js';
 
 const MAX_FIELD_LENGTH = 256;
 
-export function authRoutes(mode: AuthMode, users: UserDirectory, logger: Logger): Router {
+/** `loginLimits`: rate limits in front of the password check (gateway/login-limits.ts). */
+export function authRoutes(mode: AuthMode, users: UserDirectory, logger: Logger, loginLimits: RequestHandler[] = []): Router {
   const router = Router();
   router.use(express.json({ limit: '4kb' }));
 
-  router.post('/login', async (req, res, next) => {
+  router.post('/login', ...loginLimits, async (req, res, next) => {
     try {
       const { username, password } = (req.body ?? {}) as Record<string, unknown>;
       if (

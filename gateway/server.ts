@@ -25,6 +25,9 @@ import { playgroundRouter } from './playground/router.js';
 import { loadSigningKeys } from './signing-keys.js';
 import { supergraphLoader } from './supergraph.js';
 import { createUserDirectory, type UserDirectory } from './users.js';
+import { jsonFallback, publicErrorFormatter } from '../shared/error-hygiene.js';
+import { createLoginLimits } from './login-limits.js';
+import { requestLimits } from './request-limits.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -64,16 +67,22 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     supergraphSdl: authorization.supergraphManager(loader),
     buildService,
   });
+  const limits = requestLimits(config.hardening);
   const apollo = new ApolloServer<GatewayContext>({
     gateway: authorization.gateway(gateway),
     // The playground needs introspection for its docs and autocompletion:
     // enabling it in production (PLAYGROUND=true) opts into schema exposure too.
-    introspection: !config.production || config.playground,
+    introspection: config.hardening.introspection,
+    // CSRF prevention, no batching, no field suggestions without introspection, parse limits.
+    ...limits.apollo,
+    // In production no internal message, path or stack reaches a client (shared/error-hygiene.ts).
+    formatError: publicErrorFormatter({ production: config.production, log: (message) => logger.error(message) }),
     // Stack traces belong in the logs, never in a client's response.
     includeStacktraceInErrorResponses: false,
     plugins: [
       // Apollo's landing page loads its Sandbox from a CDN; the gateway serves its own playground.
       ApolloServerPluginLandingPageDisabled(),
+      limits.plugin,
       ...(config.production ? [] : [authCostExtension()]),
     ],
   });
@@ -118,11 +127,21 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // Before the session middleware: static assets need no session read.
   if (config.playground) app.use(playgroundRouter({ mode: mode.name }));
   if (mode.middleware.length > 0) app.use(...mode.middleware);
-  app.use('/auth', authRoutes(mode, options.users ?? createUserDirectory(), logger));
-  app.use('/graphql', express.json({ limit: '1mb' }), (req, res, next) => {
+  const loginLimits = createLoginLimits(config, logger);
+  app.use('/auth', authRoutes(mode, options.users ?? createUserDirectory(), logger, loginLimits.middleware));
+  app.use('/graphql', ...limits.http, (req, res, next) => {
     if (graphql) return graphql(req, res, next);
     res.status(503).json(errorBody('GATEWAY_NOT_READY', 'the supergraph is not composed yet; retry shortly'));
   });
+  app.use(
+    jsonFallback({
+      '/auth/login': 'POST',
+      '/auth/logout': 'POST',
+      '/healthz': 'GET, HEAD',
+      '/readyz': 'GET, HEAD',
+      '/.well-known/jwks.json': 'GET, HEAD',
+    }),
+  );
   app.use(jsonErrorHandler);
 
   const running = await listen(app, config.port);
@@ -135,6 +154,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       await running.close();
       await ready.then(() => apollo.stop()).catch(() => {});
       await mode.close();
+      await loginLimits.close();
     },
   };
 }

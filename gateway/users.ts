@@ -50,8 +50,9 @@ async function passwordMatches(password: string, stored: string): Promise<boolea
   return timingSafeEqual(actual, expected);
 }
 
-// Hashed against when the user is unknown, so both failures cost the same time.
-const DUMMY_HASH = 'scrypt:AAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+// Hashed against when the user is unknown, so both failures cost the same time:
+// the same scrypt parameters, a 16-byte salt and a full 32-byte key, as every real hash.
+export const DUMMY_HASH = 'scrypt:AAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 export interface AuthenticatedUser {
   identity: Identity;

@@ -37,7 +37,38 @@ export interface GatewayConfig extends CommonConfig {
   trustProxy: boolean | number | string | undefined;
   /** Serve the GraphQL playground on GET /graphql (browsers); off in production unless PLAYGROUND=true. */
   playground: boolean;
+  /** Request limits, introspection and login rate limits (gateway/request-limits.ts, gateway/login-limits.ts). */
+  hardening: HardeningConfig;
 }
+
+export interface HardeningConfig {
+  /** GraphQL introspection (and field suggestions in errors); off in production unless INTROSPECTION=true or PLAYGROUND=true. */
+  introspection: boolean;
+  limits: {
+    /** MAX_REQUEST_BYTES: a bigger /graphql body is a 413. */
+    requestBytes: number;
+    /** MAX_JSON_DEPTH: nesting of arrays/objects in the body (variables included). */
+    jsonDepth: number;
+    /** MAX_QUERY_LENGTH: characters of the query text, checked before it is read. */
+    queryLength: number;
+    /** MAX_QUERY_TOKENS: lexical tokens of the query text, checked before it is parsed. */
+    queryTokens: number;
+    /** MAX_QUERY_DEPTH: nested fields, counted through fragments. */
+    queryDepth: number;
+    /** MAX_QUERY_ALIASES: aliased fields, counted through fragments (each use of a fragment counts). */
+    queryAliases: number;
+    /** MAX_ROOT_FIELDS: top-level fields of the operation. */
+    rootFields: number;
+  };
+  loginRateLimit: {
+    windowSeconds: number;
+    /** Login attempts per client IP per window, successful or not. */
+    perIp: number;
+    /** Failed login attempts per username per window. */
+    perUsername: number;
+  };
+}
+
 
 export interface SubgraphConfig extends CommonConfig {
   name: string;
@@ -145,6 +176,32 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     subgraphPollIntervalSeconds: integer(env, 'SUBGRAPH_POLL_INTERVAL', base.production ? 0 : 10, 0, 86400),
     trustProxy: parseTrustProxy(env),
     playground: parsePlayground(env, base.production),
+    hardening: parseHardening(env, base.production),
+  };
+}
+
+function parseHardening(env: Env, production: boolean): HardeningConfig {
+  const introspection = optional(env, 'INTROSPECTION');
+  if (introspection !== undefined && introspection !== 'true' && introspection !== 'false') {
+    throw new ConfigError('INTROSPECTION', '"true" or "false"', introspection);
+  }
+  return {
+    // The playground needs introspection for its docs: PLAYGROUND=true in production opts into it too.
+    introspection: introspection === undefined ? !production || parsePlayground(env, production) : introspection === 'true',
+    limits: {
+      requestBytes: integer(env, 'MAX_REQUEST_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      jsonDepth: integer(env, 'MAX_JSON_DEPTH', 64, 2, 10_000),
+      queryLength: integer(env, 'MAX_QUERY_LENGTH', 100_000, 100, 10_000_000),
+      queryTokens: integer(env, 'MAX_QUERY_TOKENS', 5000, 10, 1_000_000),
+      queryDepth: integer(env, 'MAX_QUERY_DEPTH', 20, 1, 1000),
+      queryAliases: integer(env, 'MAX_QUERY_ALIASES', 30, 0, 100_000),
+      rootFields: integer(env, 'MAX_ROOT_FIELDS', 20, 1, 100_000),
+    },
+    loginRateLimit: {
+      windowSeconds: integer(env, 'LOGIN_RATE_LIMIT_WINDOW', 900, 1, 86400),
+      perIp: integer(env, 'LOGIN_RATE_LIMIT_PER_IP', 100, 1, 1_000_000),
+      perUsername: integer(env, 'LOGIN_RATE_LIMIT_PER_USERNAME', 10, 1, 1_000_000),
+    },
   };
 }
 

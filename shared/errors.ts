@@ -21,7 +21,9 @@ export type AuthErrorCode =
   /** The request itself is malformed (bad JSON, wrong shape). */
   | 'BAD_REQUEST'
   /** The gateway has not composed a supergraph yet. */
-  | 'GATEWAY_NOT_READY';
+  | 'GATEWAY_NOT_READY'
+  /** Too many login attempts from this client or for this username; see Retry-After. */
+  | 'RATE_LIMITED';
 
 const HTTP_STATUS: Record<AuthErrorCode, number> = {
   INVALID_CREDENTIALS: 401,
@@ -32,6 +34,7 @@ const HTTP_STATUS: Record<AuthErrorCode, number> = {
   SESSION_STORE_UNAVAILABLE: 503,
   BAD_REQUEST: 400,
   GATEWAY_NOT_READY: 503,
+  RATE_LIMITED: 429,
 };
 
 export class AuthError extends Error {

@@ -47,8 +47,19 @@ export const jsonErrorHandler: ErrorRequestHandler = (error, _req, res, next) =>
     res.status(413).json(errorBody('PAYLOAD_TOO_LARGE', 'request body is too large'));
   } else if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') {
     res.status(400).json(errorBody('BAD_REQUEST', 'request body is not valid JSON'));
+  } else if (type === 'entity.verify.failed') {
+    // A body parser's `verify` refused the bytes (e.g. invalid UTF-8).
+    res.status(400).json(errorBody('BAD_REQUEST', 'request body is not acceptable'));
+  } else if (isClientError(error)) {
+    // Any other body-parser refusal: a body that cannot be read or inflated, an aborted request.
+    res.status(400).json(errorBody('BAD_REQUEST', 'request body could not be read'));
   } else {
     console.error('unhandled error in request:', error);
     res.status(500).json(errorBody('INTERNAL_SERVER_ERROR', 'internal server error'));
   }
 };
+
+function isClientError(error: unknown): boolean {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}

@@ -17,6 +17,7 @@ import { AuthError, toGraphQLError } from './errors.js';
 import { jsonErrorHandler, listen, type RunningServer } from './http.js';
 import type { Identity } from './identity.js';
 import { POLICIES } from './policies.js';
+import { jsonFallback, publicErrorFormatter } from './error-hygiene.js';
 import { createSubgraphAuthenticator } from './subgraph-auth.js';
 
 export interface SubgraphContext {
@@ -47,6 +48,8 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
     // No Apollo usage reporting here, so no inline traces to compute.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
     includeStacktraceInErrorResponses: false,
+    // In production a resolver's internal message never leaves the subgraph (shared/error-hygiene.ts).
+    formatError: publicErrorFormatter({ production: config.production, log: (message) => console.error(`${definition.name}: ${message}`) }),
   });
   await apollo.start();
 
@@ -78,6 +81,7 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
       },
     }),
   );
+  app.use(jsonFallback({ '/healthz': 'GET, HEAD', '/readyz': 'GET, HEAD' }));
   app.use(jsonErrorHandler);
 
   const running = await listen(app, config.port);
