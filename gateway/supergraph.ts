@@ -321,10 +321,26 @@ export function supergraphLoader(options: SupergraphLoaderOptions): SupergraphLo
         }
       }
       recordSuccess(next);
+      retryDelay = undefined;
     } catch (error) {
       if (closed) return;
-      recordFailure(toLoadError(error), `supergraph not updated, ${serving}`);
+      const failure = toLoadError(error);
+      recordFailure(failure, `supergraph not updated, ${serving}`);
+      if (failure.code === 'SUBGRAPH_UNREACHABLE') scheduleRetry();
     }
+  };
+  // A subgraph listed just before it is started (the scaffold, a deploy) is
+  // retried a few times with backoff, so it joins within seconds, not at the next poll.
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryDelay: number | undefined;
+  const scheduleRetry = () => {
+    if (retryTimer) return;
+    retryDelay = retryDelay === undefined ? (options.retryDelayMs ?? 250) : retryDelay * 2;
+    if (retryDelay > (options.maxRetryDelayMs ?? 5000)) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void reload();
+    }, retryDelay);
   };
   const reload = (): Promise<void> => {
     if (running) {
@@ -365,6 +381,7 @@ export function supergraphLoader(options: SupergraphLoaderOptions): SupergraphLo
       }
       // The folder sees events for other files too; only a changed list (or a retry after a failure) reloads.
       if (text !== undefined && text === lastAttemptText && !lastAttemptFailed) return;
+      retryDelay = undefined; // a new list gets a fresh set of retries
       void reload();
     }, options.debounceMs ?? 150);
   };
@@ -401,6 +418,7 @@ export function supergraphLoader(options: SupergraphLoaderOptions): SupergraphLo
     watcher = undefined;
     clearTimeout(debounce);
     clearTimeout(pollTimer);
+    clearTimeout(retryTimer);
   };
 
   return {

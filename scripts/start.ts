@@ -1,7 +1,13 @@
 /**
  * `npm start`: the gateway and every local subgraph listed in SUBGRAPHS_FILE,
  * each as its own process, with one prefixed log stream. Ctrl-C (or SIGTERM)
- * stops them all; if one exits on its own, the others are stopped too.
+ * stops them all; if one started with the launcher exits on its own, the
+ * others are stopped too.
+ *
+ * The launcher follows the list as the gateway does: a local subgraph added
+ * to it (`npm run subgraph:new`) is launched, one removed from it is stopped.
+ * Those come and go without taking the rest down: the gateway keeps serving
+ * its last good supergraph whatever they do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,24 +36,40 @@ void runMain(async () => {
     GATEWAY_JWKS_URL: process.env.GATEWAY_JWKS_URL ?? `${gatewayOrigin}/.well-known/jwks.json`,
   };
 
-  const services: Service[] = [{ name: 'gateway', entry: 'gateway/main.ts', env: { ...sharedEnv, PORT: String(config.port) } }];
-  for (const { name, url } of readSubgraphList(config.subgraphsFile)) {
-    const entry = `subgraphs/${name}/main.ts`;
-    if (!fs.existsSync(path.join(root, entry))) {
-      console.log(`[start] ${name} is not a local subgraph (no ${entry}); expecting it at ${url}`);
-      continue;
+  /** The local subgraphs of the list: those with a subgraphs/<name>/main.ts here. */
+  const localSubgraphs = (quiet: boolean): Service[] => {
+    const services: Service[] = [];
+    for (const { name, url } of readSubgraphList(config.subgraphsFile)) {
+      const entry = `subgraphs/${name}/main.ts`;
+      if (!fs.existsSync(path.join(root, entry))) {
+        if (!quiet) console.log(`[start] ${name} is not a local subgraph (no ${entry}); expecting it at ${url}`);
+        continue;
+      }
+      const port = new URL(url).port || (url.startsWith('https:') ? '443' : '80');
+      services.push({ name, entry, env: { ...sharedEnv, PORT: port } });
     }
-    const port = new URL(url).port || (url.startsWith('https:') ? '443' : '80');
-    services.push({ name, entry, env: { ...sharedEnv, PORT: port } });
-  }
+    return services;
+  };
 
-  const width = Math.max(...services.map((service) => service.name.length));
+  const initial: Service[] = [
+    { name: 'gateway', entry: 'gateway/main.ts', env: { ...sharedEnv, PORT: String(config.port) } },
+    ...localSubgraphs(false),
+  ];
+
+  let width = Math.max(...initial.map((service) => service.name.length));
   const children = new Map<string, ChildProcess>();
+  /** Subgraphs being stopped because they left the list: their exit is expected. */
+  const retiring = new Set<string>();
+  let launched = 0;
   let stopping = false;
+  let watcher: fs.FSWatcher | undefined;
+  let debounce: NodeJS.Timeout | undefined;
 
   const stopAll = (code: number) => {
     if (stopping) return;
     stopping = true;
+    watcher?.close();
+    clearTimeout(debounce);
     for (const child of children.values()) child.kill('SIGTERM');
     const force = setTimeout(() => {
       for (const child of children.values()) child.kill('SIGKILL');
@@ -61,9 +83,11 @@ void runMain(async () => {
     }, 50);
   };
 
-  services.forEach((service, index) => {
+  /** `critical`: started with the launcher, so its exit stops everything (a crash must be seen). */
+  const launch = (service: Service, critical: boolean) => {
+    width = Math.max(width, service.name.length);
     const label = `[${service.name.padEnd(width)}]`;
-    const prefix = useColor ? `\x1b[${colors[index % colors.length]}m${label}\x1b[0m ` : `${label} `;
+    const prefix = useColor ? `\x1b[${colors[launched++ % colors.length]}m${label}\x1b[0m ` : `${label} `;
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, service.entry)], {
       cwd: process.cwd(),
       env: { ...process.env, ...service.env },
@@ -75,12 +99,53 @@ void runMain(async () => {
     }
     child.on('exit', (code, signal) => {
       children.delete(service.name);
-      if (!stopping) {
+      if (stopping) return;
+      if (retiring.delete(service.name)) {
+        console.log(`[start] ${service.name} stopped: it left ${path.basename(config.subgraphsFile)}`);
+      } else if (critical) {
         console.log(`[start] ${service.name} exited (${signal ?? `code ${code}`}); stopping the others`);
         stopAll(code || 1);
+      } else {
+        console.log(`[start] ${service.name} exited (${signal ?? `code ${code}`}); the gateway keeps serving without it`);
       }
     });
-  });
+  };
+
+  initial.forEach((service) => launch(service, true));
+
+  // Follow the list: launch local subgraphs added to it, stop those removed.
+  const sync = () => {
+    let listed: Service[];
+    try {
+      listed = localSubgraphs(true);
+    } catch {
+      return; // a broken list is the gateway's to report; it keeps its last good one
+    }
+    for (const service of listed) {
+      if (children.has(service.name) || retiring.has(service.name)) continue;
+      console.log(`[start] ${service.name} was added to ${path.basename(config.subgraphsFile)}: launching it on port ${service.env.PORT}`);
+      launch(service, false);
+    }
+    for (const [name, child] of children) {
+      if (name === 'gateway' || listed.some((service) => service.name === name)) continue;
+      retiring.add(name);
+      child.kill('SIGTERM');
+    }
+  };
+  try {
+    // The folder, not the file: the list is replaced by rename (see gateway/supergraph.ts).
+    watcher = fs.watch(path.dirname(config.subgraphsFile), { persistent: false }, (_event, filename) => {
+      if (filename && filename.toString() !== path.basename(config.subgraphsFile)) return;
+      if (debounce) return;
+      debounce = setTimeout(() => {
+        debounce = undefined;
+        if (!stopping) sync();
+      }, 200);
+    });
+    watcher.on('error', () => watcher?.close());
+  } catch (error) {
+    console.log(`[start] not following ${config.subgraphsFile} (${(error as Error).message}); restart to launch new subgraphs`);
+  }
 
   process.once('SIGINT', () => stopAll(0));
   process.once('SIGTERM', () => stopAll(0));
