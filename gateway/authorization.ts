@@ -282,7 +282,8 @@ export function createGatewayAuthorization(options: GatewayAuthorizationOptions)
     // Fail closed: a schema whose rules were not read is not served.
     if (!current) throw new Error('authorization rules are not loaded');
     const { schema, rules } = current;
-    if (rules.size === 0) return executor(requestContext);
+    // No rules; or no operation resolved (several and no operationName): the gateway answers that error itself.
+    if (rules.size === 0 || !requestContext.operation) return executor(requestContext);
 
     const access = fieldAccess(rules, options.policies, options.identityOf(requestContext.context));
     const fragments = requestContext.document.definitions.filter(

@@ -37,6 +37,16 @@ const vaultSubgraph: SubgraphDefinition = {
     type Query {
       vault: Vault
       secret: Secret
+      items: [Item!]!
+    }
+
+    interface Item {
+      id: ID!
+    }
+
+    type Gem implements Item {
+      id: ID!
+      price: Float @requiresScopes(scopes: [["admin"]])
     }
 
     type Vault {
@@ -58,7 +68,9 @@ const vaultSubgraph: SubgraphDefinition = {
     Query: {
       vault: () => ({ open: 'open', either: 'either', strict: 'strict', staff: 'staff', mystery: 'mystery' }),
       secret: () => ({ code: 'swordfish' }),
+      items: () => [{ __typename: 'Gem', id: 'g1', price: 5 }],
     },
+    Item: { __resolveType: (item: { __typename: string }) => item.__typename },
   },
 };
 
@@ -218,6 +230,29 @@ describe.each(modeVariants())('authorization directives, $name mode', (variant) 
       [UNAUTHORIZED, ['all', 1, 'howMuch']],
       [UNAUTHORIZED, ['all', 2, 'howMuch']],
     ]);
+  });
+
+  it('filters inside fragments on an abstract type', async () => {
+    const bob = await loggedIn('bob');
+    const result = await bob.query('{ items { id ... on Gem { price } } }');
+    expect(result.body.data).toEqual({ items: [{ id: 'g1', price: null }] });
+    expect(codesAndPaths(result)).toEqual([[UNAUTHORIZED, ['items', 0, 'price']]]);
+    const alice = await loggedIn('alice');
+    expect(answer(await alice.query('{ items { ... on Gem { price } } }'))).toEqual({ data: { items: [{ price: 5 }] }, errors: undefined });
+  });
+
+  it('runs the named operation of a document with several, and answers a missing operationName with a code', async () => {
+    const document = 'query Public { products { name } } query Private { me { id } products { price } }';
+    const response = await fetch(`${stack.gatewayUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: document, operationName: 'Private' }),
+    });
+    const named: GraphQLResult = { status: response.status, body: (await response.json()) as GraphQLResult['body'], headers: response.headers };
+    expect(named.body.data).toEqual({ me: null, products: [{ price: 25 }, { price: 120 }, { price: 75 }] });
+    expect(codesAndPaths(named)).toEqual([[UNAUTHORIZED, ['me']]]);
+    const unnamed = await stack.client().query(document);
+    expect(unnamed.body.errors?.[0].extensions?.code).toBe('INVALID_GRAPHQL');
   });
 
   it('still fetches an authorized object whose every selected field is refused', async () => {
