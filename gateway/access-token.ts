@@ -39,6 +39,7 @@ export async function verifyAccessToken(token: string, keys: JWTVerifyGetKey, is
     issuer,
     audience: audienceOf(issuer),
     requiredClaims: ['sub', 'jti'],
+    singleAudience: true,
   });
   if (typeof payload.sub !== 'string' || payload.sub === issuer) {
     throw new AuthError('TOKEN_INVALID', 'token is invalid: sub claim check failed');

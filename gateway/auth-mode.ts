@@ -10,7 +10,8 @@ import type { GatewayConfig } from '../shared/config.js';
 import type { Identity } from '../shared/identity.js';
 import { mintAccessToken } from './access-token.js';
 import { createSessionStore } from '../shared/session-store.js';
-import { bearerAuthenticator, sessionAuthenticator, type Caller, type ClientAuthenticator } from './client-auth.js';
+import { bearerAuthenticator, gatewayAccessTokens, sessionAuthenticator, type Caller, type ClientAuthenticator } from './client-auth.js';
+import { oidcAccessTokens } from './oidc.js';
 import type { Logger } from './logger.js';
 import { sessionPropagation, tokenPropagation, type IdentityPropagation } from './propagation.js';
 import type { SigningKeys } from './signing-keys.js';
@@ -48,7 +49,10 @@ export async function createAuthMode(config: GatewayConfig, keys: SigningKeys, l
 function tokenMode(config: GatewayConfig, keys: SigningKeys): AuthMode {
   return {
     name: 'token',
-    clientAuth: bearerAuthenticator(keys.verificationKeys, config.gatewayIssuer),
+    clientAuth: bearerAuthenticator([
+      gatewayAccessTokens(keys.verificationKeys, config.gatewayIssuer),
+      ...(config.oidc ? [oidcAccessTokens(config.oidc)] : []),
+    ]),
     propagation: tokenPropagation({
       key: keys.current,
       issuer: config.gatewayIssuer,

@@ -3,9 +3,10 @@
  * request, before anything is planned. It knows nothing of subgraphs.
  */
 import type { Request } from 'express';
-import type { JWTVerifyGetKey } from 'jose';
+import { decodeJwt, type JWTVerifyGetKey } from 'jose';
+import { AuthError } from '../shared/errors.js';
 import type { Identity } from '../shared/identity.js';
-import { bearerToken } from '../shared/jwt.js';
+import { bearerToken, MAX_TOKEN_BYTES } from '../shared/jwt.js';
 import '../shared/session-store.js'; // the SessionData.auth type
 import { verifyAccessToken } from './access-token.js';
 
@@ -23,12 +24,37 @@ export interface ClientAuthenticator {
   authenticate(req: Request): Promise<Caller>;
 }
 
-export function bearerAuthenticator(keys: JWTVerifyGetKey, issuer: string): ClientAuthenticator {
+/** Verifies the access tokens of one issuer. */
+export interface AccessTokenVerifier {
+  issuer: string;
+  verify(token: string): Promise<Identity>;
+}
+
+export function gatewayAccessTokens(keys: JWTVerifyGetKey, issuer: string): AccessTokenVerifier {
+  return { issuer, verify: (token) => verifyAccessToken(token, keys, issuer) };
+}
+
+/**
+ * Bearer tokens from any of the trusted issuers. The unverified `iss` only
+ * picks which verifier runs; that verifier then checks everything, its own
+ * issuer included. A token from any other issuer is refused.
+ */
+export function bearerAuthenticator(verifiers: AccessTokenVerifier[]): ClientAuthenticator {
+  const byIssuer = new Map(verifiers.map((verifier) => [verifier.issuer, verifier]));
   return {
     async authenticate(req) {
       const token = bearerToken(req.headers.authorization);
       if (token === undefined) return ANONYMOUS;
-      return { identity: await verifyAccessToken(token, keys, issuer) };
+      if (token.length > MAX_TOKEN_BYTES) throw new AuthError('TOKEN_INVALID', `token is larger than ${MAX_TOKEN_BYTES} bytes`);
+      let issuer: unknown;
+      try {
+        issuer = decodeJwt(token).iss;
+      } catch (error) {
+        throw new AuthError('TOKEN_INVALID', 'token is invalid: not a JWT', { cause: error });
+      }
+      const verifier = typeof issuer === 'string' ? byIssuer.get(issuer) : undefined;
+      if (!verifier) throw new AuthError('TOKEN_INVALID', 'token is invalid: issuer is not trusted');
+      return { identity: await verifier.verify(token) };
     },
   };
 }

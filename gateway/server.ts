@@ -9,7 +9,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type RequestHandler } from 'express';
-import type { GatewayConfig } from '../shared/config.js';
+import { ConfigError, type GatewayConfig } from '../shared/config.js';
 import { emptyAuthCost } from '../shared/auth-cost.js';
 import { createPolicyRegistry } from '../shared/authorization.js';
 import { POLICIES } from '../shared/policies.js';
@@ -23,6 +23,7 @@ import { IdentityDataSource, type GatewayContext } from './datasource.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { playgroundRouter } from './playground/router.js';
 import { loadSigningKeys } from './signing-keys.js';
+import { readSubgraphList, SubgraphListError } from './subgraph-list.js';
 import { supergraphLoader } from './supergraph.js';
 import { createUserDirectory, type UserDirectory } from './users.js';
 import { jsonFallback, publicErrorFormatter } from '../shared/error-hygiene.js';
@@ -43,6 +44,14 @@ export interface RunningGateway extends RunningServer {
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? consoleLogger;
   const keys = await loadSigningKeys(config.keysDir);
+  try {
+    // At start, a missing or broken list is a configuration error; later edits
+    // are the live loader's business (it keeps the last good supergraph).
+    readSubgraphList(config.subgraphsFile);
+  } catch (error) {
+    if (error instanceof SubgraphListError) throw new ConfigError('SUBGRAPHS_FILE', `a readable JSON list of {"name","url"} (${error.message})`, config.subgraphsFile);
+    throw error;
+  }
   const mode = await createAuthMode(config, keys, logger);
   const buildService = ({ name, url }: { name: string; url?: string }) =>
     new IdentityDataSource(name, url!, mode.propagation, mode.gatewayCaller);
@@ -98,7 +107,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
           return { caller: await mode.clientAuth.authenticate(req), cost };
         } catch (error) {
           if (error instanceof AuthError) {
-            logger.info(`request refused: ${error.code}`);
+            // The reason, never the token: a log line must not be a credential.
+            logger.info(`request refused: ${error.code} (${error.message})`);
             throw toGraphQLError(error);
           }
           throw error;

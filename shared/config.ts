@@ -37,6 +37,8 @@ export interface GatewayConfig extends CommonConfig {
   trustProxy: boolean | number | string | undefined;
   /** Serve the GraphQL playground on GET /graphql (browsers); off in production unless PLAYGROUND=true. */
   playground: boolean;
+  /** An external OpenID Connect issuer whose access tokens the gateway also accepts (token mode). */
+  oidc: OidcConfig | undefined;
   /** Request limits, introspection and login rate limits (gateway/request-limits.ts, gateway/login-limits.ts). */
   hardening: HardeningConfig;
 }
@@ -69,6 +71,13 @@ export interface HardeningConfig {
   };
 }
 
+export interface OidcConfig {
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+  /** After a JWKS fetch, how long an unknown `kid` waits before it may trigger another. */
+  jwksCooldownSeconds: number;
+}
 
 export interface SubgraphConfig extends CommonConfig {
   name: string;
@@ -164,7 +173,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   if (sessionSecret !== undefined && sessionSecret.length < 32) {
     throw new ConfigError('SESSION_SECRET', 'at least 32 characters long', '<hidden>');
   }
-  return {
+  const config: GatewayConfig = {
     ...base,
     gatewayIssuer: optional(env, 'GATEWAY_ISSUER') ?? `http://localhost:${base.port}`,
     subgraphsFile: path.resolve(optional(env, 'SUBGRAPHS_FILE') ?? 'subgraphs.json'),
@@ -176,8 +185,13 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     subgraphPollIntervalSeconds: integer(env, 'SUBGRAPH_POLL_INTERVAL', base.production ? 0 : 10, 0, 86400),
     trustProxy: parseTrustProxy(env),
     playground: parsePlayground(env, base.production),
+    oidc: parseOidc(env),
     hardening: parseHardening(env, base.production),
   };
+  if (config.oidc?.issuer === config.gatewayIssuer) {
+    throw new ConfigError('OIDC_ISSUER', 'an issuer other than the gateway itself (GATEWAY_ISSUER)', config.oidc.issuer);
+  }
+  return config;
 }
 
 function parseHardening(env: Env, production: boolean): HardeningConfig {
@@ -210,6 +224,20 @@ function parsePlayground(env: Env, production: boolean): boolean {
   if (raw === undefined) return !production;
   if (raw === 'true' || raw === 'false') return raw === 'true';
   throw new ConfigError('PLAYGROUND', '"true" or "false"', raw);
+}
+
+function parseOidc(env: Env): OidcConfig | undefined {
+  const names = ['OIDC_ISSUER', 'OIDC_AUDIENCE', 'OIDC_JWKS_URL'] as const;
+  const set = names.filter((name) => optional(env, name) !== undefined);
+  if (set.length === 0) return undefined;
+  const missing = names.find((name) => !set.includes(name));
+  if (missing) throw new ConfigError(missing, `set together with ${set.join(' and ')}`, undefined);
+  return {
+    issuer: optional(env, 'OIDC_ISSUER')!,
+    audience: optional(env, 'OIDC_AUDIENCE')!,
+    jwksUrl: httpUrl(env, 'OIDC_JWKS_URL', ''),
+    jwksCooldownSeconds: integer(env, 'OIDC_JWKS_COOLDOWN', 30, 0, 3600),
+  };
 }
 
 function parseTrustProxy(env: Env): GatewayConfig['trustProxy'] {

@@ -35,6 +35,8 @@ export interface StackOptions {
   /** Put a recording proxy in front of each subgraph. */
   record?: boolean;
   subgraphs?: SubgraphDefinition[];
+  /** A port chosen by the test (e.g. to point something at the gateway before it starts). */
+  gatewayPort?: number;
 }
 
 export interface Stack {
@@ -47,6 +49,8 @@ export interface Stack {
   seen: Record<string, SeenRequest[]>;
   env: Record<string, string>;
   client(url?: string): Client;
+  /** Stops the gateway and starts a new one on the same port and keys folder (e.g. after a key rotation). */
+  restartGateway(): Promise<RunningGateway>;
   /** Another gateway over the same subgraphs and store (a replica), closed with the stack. */
   startReplica(env?: Record<string, string>): Promise<RunningGateway>;
   close(): Promise<void>;
@@ -98,7 +102,7 @@ async function recordingProxy(target: string, seen: SeenRequest[]) {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const mode = options.mode ?? 'token';
   const dir = tempDir();
-  const gatewayPort = await freePort();
+  const gatewayPort = options.gatewayPort ?? (await freePort());
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const env: Record<string, string> = {
     AUTH_MODE: mode,
@@ -116,7 +120,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const entries: { name: string; url: string }[] = [];
   try {
     for (const definition of options.subgraphs ?? DEMO_SUBGRAPHS) {
-      const subgraph = await startSubgraph(definition, loadSubgraphConfig(definition.name, 0, { ...env, PORT: '0' }));
+      const subgraph = await startSubgraph(definition, loadSubgraphConfig(definition.name, 0, { ...env, PORT: '0' }), {
+        logger: silentLogger,
+      });
       closers.push(() => subgraph.close());
       subgraphs[definition.name] = subgraph;
       let url = subgraph.url;
@@ -130,11 +136,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
     fs.writeFileSync(env.SUBGRAPHS_FILE, JSON.stringify(entries, null, 2));
 
-    const gateway = await startGateway(loadGatewayConfig({ ...env, PORT: String(gatewayPort) }), { logger: silentLogger });
-    closers.push(() => gateway.close());
-    await gateway.ready;
+    const startMainGateway = async () => {
+      const started = await startGateway(loadGatewayConfig({ ...env, PORT: String(gatewayPort) }), { logger: silentLogger });
+      closers.push(() => started.close());
+      await started.ready;
+      return started;
+    };
+    const gateway = await startMainGateway();
 
-    return {
+    const stack: Stack = {
       mode,
       dir,
       gateway,
@@ -143,6 +153,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       seen,
       env,
       client: (url = gatewayUrl) => new Client(url),
+      async restartGateway() {
+        await stack.gateway.close();
+        stack.gateway = await startMainGateway();
+        return stack.gateway;
+      },
       async startReplica(extra = {}) {
         const replica = await startGateway(loadGatewayConfig({ ...env, PORT: '0', ...extra }), { logger: silentLogger });
         closers.push(() => replica.close());
@@ -154,6 +169,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         fs.rmSync(dir, { recursive: true, force: true });
       },
     };
+    return stack;
   } catch (error) {
     for (const close of closers.reverse()) await close().catch(() => {});
     throw error;
