@@ -191,6 +191,7 @@ describe.each(modeVariants())('hot reload of the subgraph list, $name mode', (va
     ['a name listed twice', JSON.stringify([{ name: 'accounts', url: 'http://127.0.0.1:1/graphql' }, { name: 'accounts', url: 'http://127.0.0.1:2/graphql' }])],
     ['a name unusable as a token audience', JSON.stringify([{ name: 'Accounts!', url: 'http://127.0.0.1:1/graphql' }])],
     ['a URL that is not http(s)', JSON.stringify([{ name: 'accounts', url: 'ftp://127.0.0.1/graphql' }])],
+    ['a URL with credentials in it', JSON.stringify([{ name: 'accounts', url: 'http://user:secret@127.0.0.1:1/graphql' }])],
   ])('keeps the last good supergraph when the file has %s', async (_what, text) => {
     // Written in place, like an editor that truncates and rewrites.
     fs.writeFileSync(file(), text);
