@@ -22,6 +22,11 @@ export function readSubgraphList(file: string): SubgraphEntry[] {
   } catch (error) {
     throw new SubgraphListError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  return parseSubgraphList(text, file);
+}
+
+/** The list from the file's text (`file` names it in errors). */
+export function parseSubgraphList(text: string, file: string): SubgraphEntry[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -17,7 +17,7 @@ import type { GraphQLDataSource, SupergraphManager } from '@apollo/gateway';
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types.js';
 import { parse, type DocumentNode } from 'graphql';
 import type { Logger } from './logger.js';
-import { readSubgraphList, type SubgraphEntry } from './subgraph-list.js';
+import { parseSubgraphList, readSubgraphList, type SubgraphEntry } from './subgraph-list.js';
 
 type GetDataSource = Parameters<SupergraphManager['initialize']>[0]['getDataSource'];
 type Update = Parameters<SupergraphManager['initialize']>[0]['update'];
@@ -224,14 +224,15 @@ export function supergraphLoader(options: SupergraphLoaderOptions): SupergraphLo
       };
     });
 
+  /** One read: the text compared on file events is the text the entries came from. */
   const readFile = (): { text: string; entries: SubgraphEntry[] } => {
-    let text = '';
+    let text: string;
     try {
       text = fs.readFileSync(options.subgraphsFile, 'utf8');
     } catch {
-      // readSubgraphList reports the read error with its code
+      return { text: '', entries: readSubgraphList(options.subgraphsFile) }; // throws, naming the read error
     }
-    return { text, entries: readSubgraphList(options.subgraphsFile) };
+    return { text, entries: parseSubgraphList(text, options.subgraphsFile) };
   };
 
   /** One full load: file → SDLs → composition. Throws SupergraphLoadError. */
