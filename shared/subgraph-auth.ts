@@ -4,16 +4,17 @@
  * never looks at headers itself.
  */
 import type { IncomingMessage } from 'node:http';
-import { createRemoteJWKSet } from 'jose';
-import type { AuthCost } from './auth-cost.js';
+import { createRemoteJWKSet, decodeJwt } from 'jose';
+import type { SubgraphCost } from './auth-cost.js';
 import type { SubgraphConfig } from './config.js';
 import { AuthError } from './errors.js';
 import type { Identity } from './identity.js';
 import { createIdentityTokenVerifier } from './identity-token.js';
 import { bearerToken } from './jwt.js';
 import { createSessionStore } from './session-store.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
-export type SubgraphCost = Pick<AuthCost, 'tokensVerified' | 'storeReads'>;
+export type { SubgraphCost } from './auth-cost.js';
 
 export interface SubgraphAuthenticator {
   /**
@@ -48,6 +49,18 @@ function tokenAuthenticator(config: SubgraphConfig): SubgraphAuthenticator {
     issuer: config.gatewayIssuer,
     audience: config.name,
   });
+  // The gateway reuses a token per (identity, subgraph) for most of its
+  // lifetime: check each signature once, then answer from memory until `exp`.
+  const verified = new VerifiedTokenCache(async (token: string) => {
+    const identity = await verify(token);
+    // Shared by every request that carries this token: no resolver may change it.
+    if (identity) {
+      Object.freeze(identity.scopes);
+      Object.freeze(identity);
+    }
+    // verify() required `exp`; reading it back needs no second signature check.
+    return { value: identity, expiresAt: decodeJwt(token).exp! * 1000 };
+  });
   return {
     async identify(req, cost) {
       const token = bearerToken(req.headers.authorization);
@@ -55,8 +68,13 @@ function tokenAuthenticator(config: SubgraphConfig): SubgraphAuthenticator {
         // Only the gateway may call a subgraph, and it always sends a token.
         throw new AuthError('TOKEN_MISSING', 'this subgraph accepts only requests from the gateway');
       }
+      const cached = verified.get(token);
+      if (cached) {
+        cost.verifyCacheHits++;
+        return cached;
+      }
       cost.tokensVerified++;
-      return verify(token);
+      return verified.verify(token);
     },
     readiness: async () => ({ ok: true }),
     async close() {},

@@ -11,7 +11,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/ind
 import express from 'express';
 import type { DocumentNode } from 'graphql';
 import { loadSubgraphConfig, runMain, type SubgraphConfig } from './config.js';
-import { AUTH_COST_HEADER, formatSubgraphCost } from './auth-cost.js';
+import { AUTH_COST_HEADER, emptySubgraphCost, formatSubgraphCost } from './auth-cost.js';
 import { createPolicyRegistry, protectSubgraphSchema } from './authorization.js';
 import { AuthError, toGraphQLError } from './errors.js';
 import { jsonErrorHandler, listen, type RunningServer } from './http.js';
@@ -67,7 +67,7 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const cost = { tokensVerified: 0, storeReads: 0 };
+        const cost = emptySubgraphCost();
         try {
           const identity = await auth.identify(req, cost);
           return { identity };
