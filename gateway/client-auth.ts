@@ -7,6 +7,7 @@ import { decodeJwt, type JWTVerifyGetKey } from 'jose';
 import { AuthError } from '../shared/errors.js';
 import type { Identity } from '../shared/identity.js';
 import { bearerToken, MAX_TOKEN_BYTES } from '../shared/jwt.js';
+import { VerifiedTokenCache } from '../shared/verified-token-cache.js';
 import '../shared/session-store.js'; // the SessionData.auth type
 import { verifyAccessToken } from './access-token.js';
 
@@ -30,8 +31,22 @@ export interface AccessTokenVerifier {
   verify(token: string): Promise<Identity>;
 }
 
+/**
+ * The gateway's own access tokens. Its keys are fixed for the life of the
+ * process and nothing about a verified token changes before its `exp`, so a
+ * client's repeated token is checked once and then answered from memory
+ * (bounded; shared/verified-token-cache.ts): one signature check per token,
+ * not one per request.
+ */
 export function gatewayAccessTokens(keys: JWTVerifyGetKey, issuer: string): AccessTokenVerifier {
-  return { issuer, verify: (token) => verifyAccessToken(token, keys, issuer) };
+  const verified = new VerifiedTokenCache(async (token: string) => {
+    const identity = await verifyAccessToken(token, keys, issuer);
+    // Shared by every request that carries this token: nothing may change it.
+    Object.freeze(identity.scopes);
+    Object.freeze(identity);
+    return { value: identity, expiresAt: decodeJwt(token).exp! * 1000 };
+  });
+  return { issuer, verify: (token) => verified.get(token) ?? verified.verify(token) };
 }
 
 /**

@@ -5,13 +5,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, importPKCS8 } from 'jose';
+import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, importPKCS8, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_COST_HEADER } from '../shared/auth-cost.js';
 import { AuthError } from '../shared/errors.js';
 import type { Identity } from '../shared/identity.js';
 import { createIdentityTokenVerifier, mintIdentityToken, type SigningKey } from '../shared/identity-token.js';
 import { VerifiedTokenCache } from '../shared/verified-token-cache.js';
+import { mintAccessToken } from '../gateway/access-token.js';
+import { gatewayAccessTokens } from '../gateway/client-auth.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 const ISSUER = 'http://gateway.test';
@@ -158,5 +160,53 @@ describe('a token-mode subgraph on the wire', () => {
     await alice.query('{ me { id name } }');
     const again = (await alice.query('{ me { id name } }')).body as any;
     expect(again.extensions.authCost).toMatchObject({ subgraphFetches: 1, tokensSigned: 0, tokensVerified: 0, verifyCacheHits: 1 });
+  });
+});
+
+describe("the gateway's own access tokens", () => {
+  let key: SigningKey;
+  let keys: JWTVerifyGetKey;
+  let keyLookups = 0;
+  beforeAll(async () => {
+    const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    key = { kid: 'k1', privateKey: pair.privateKey };
+    const local = createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'EdDSA' }] });
+    // Every signature check asks for the key: counting the asks counts the checks.
+    keys = (header, token) => {
+      keyLookups++;
+      return local(header, token);
+    };
+  });
+
+  it('are checked once per token, then answered from memory', async () => {
+    const verifier = gatewayAccessTokens(keys, ISSUER);
+    const token = await mintAccessToken(key, ALICE, { issuer: ISSUER, ttlSeconds: 900 });
+    keyLookups = 0;
+    for (let i = 0; i < 3; i++) expect(await verifier.verify(token)).toEqual(ALICE);
+    expect(keyLookups).toBe(1);
+  });
+
+  it('refuse an expired or forged token every time, never from memory', async () => {
+    const verifier = gatewayAccessTokens(keys, ISSUER);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await new SignJWT({ scope: '' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: 'at+jwt' })
+      .setIssuer(ISSUER)
+      .setAudience(ISSUER)
+      .setSubject('u1')
+      .setIssuedAt(now - 1000)
+      .setExpirationTime(now - 100)
+      .setJti('expired')
+      .sign(key.privateKey);
+    const other = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const forged = await mintAccessToken({ kid: 'k1', privateKey: other.privateKey }, ALICE, { issuer: ISSUER, ttlSeconds: 900 });
+    for (const [token, code] of [[expired, 'TOKEN_EXPIRED'], [forged, 'TOKEN_INVALID']] as const) {
+      keyLookups = 0;
+      for (let i = 0; i < 2; i++) {
+        const error = await verifier.verify(token).catch((e: unknown) => e);
+        expect((error as AuthError).code).toBe(code);
+      }
+      expect(keyLookups).toBe(2);
+    }
   });
 });
