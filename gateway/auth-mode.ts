@@ -13,6 +13,7 @@ import { createSessionStore } from '../shared/session-store.js';
 import { bearerAuthenticator, gatewayAccessTokens, sessionAuthenticator, type Caller, type ClientAuthenticator } from './client-auth.js';
 import { oidcAccessTokens } from './oidc.js';
 import type { Logger } from './logger.js';
+import type { GatewayMetrics } from '../shared/metrics.js';
 import { sessionPropagation, tokenPropagation, type IdentityPropagation } from './propagation.js';
 import type { SigningKeys } from './signing-keys.js';
 import type { AuthenticatedUser } from './users.js';
@@ -37,16 +38,16 @@ export function gatewayIdentity(config: GatewayConfig): Identity {
   return { kind: 'gateway', id: config.gatewayIssuer, scopes: [] };
 }
 
-export async function createAuthMode(config: GatewayConfig, keys: SigningKeys, logger: Logger): Promise<AuthMode> {
+export async function createAuthMode(config: GatewayConfig, keys: SigningKeys, logger: Logger, metrics?: GatewayMetrics): Promise<AuthMode> {
   switch (config.authMode) {
     case 'token':
-      return tokenMode(config, keys);
+      return tokenMode(config, keys, metrics);
     case 'session':
-      return sessionMode(config, logger);
+      return sessionMode(config, logger, metrics);
   }
 }
 
-function tokenMode(config: GatewayConfig, keys: SigningKeys): AuthMode {
+function tokenMode(config: GatewayConfig, keys: SigningKeys, metrics?: GatewayMetrics): AuthMode {
   return {
     name: 'token',
     clientAuth: bearerAuthenticator([
@@ -57,6 +58,7 @@ function tokenMode(config: GatewayConfig, keys: SigningKeys): AuthMode {
       key: keys.current,
       issuer: config.gatewayIssuer,
       ttlSeconds: config.identityTokenTtlSeconds,
+      observer: metrics,
     }),
     gatewayCaller: { identity: gatewayIdentity(config) },
     middleware: [],
@@ -84,8 +86,11 @@ function tokenMode(config: GatewayConfig, keys: SigningKeys): AuthMode {
 /** A project-specific cookie name: `connect.sid` would tell an attacker what runs here. */
 export const SESSION_COOKIE = 'fedgw.sid';
 
-async function sessionMode(config: GatewayConfig, logger: Logger): Promise<AuthMode> {
-  const sessions = await createSessionStore(config.sessionStore, { defaultTtlSeconds: config.sessionIdleTimeoutSeconds });
+async function sessionMode(config: GatewayConfig, logger: Logger, metrics?: GatewayMetrics): Promise<AuthMode> {
+  const sessions = await createSessionStore(config.sessionStore, {
+    defaultTtlSeconds: config.sessionIdleTimeoutSeconds,
+    observer: metrics?.sessionStore,
+  });
   let secret = config.sessionSecret;
   if (secret === undefined) {
     secret = randomBytes(32).toString('base64url');

@@ -1,14 +1,18 @@
 /** POST /auth/login and POST /auth/logout: a thin adapter over the user directory and the auth mode. */
 import express, { Router, type RequestHandler } from 'express';
 import { errorBody } from '../shared/errors.js';
+import type { GatewayMetrics } from '../shared/metrics.js';
 import type { AuthMode } from './auth-mode.js';
-import type { Logger } from './logger.js';
 import type { UserDirectory } from './users.js';
 
 const MAX_FIELD_LENGTH = 256;
 
-/** `loginLimits`: rate limits in front of the password check (gateway/login-limits.ts). */
-export function authRoutes(mode: AuthMode, users: UserDirectory, logger: Logger, loginLimits: RequestHandler[] = []): Router {
+/**
+ * `loginLimits`: rate limits in front of the password check (gateway/login-limits.ts).
+ * A login's outcome is counted (metrics) and goes on the request's access line
+ * (`login`, `user` or `authCode`): never the username or the password.
+ */
+export function authRoutes(mode: AuthMode, users: UserDirectory, metrics: GatewayMetrics, loginLimits: RequestHandler[] = []): Router {
   const router = Router();
   router.use(express.json({ limit: '4kb' }));
 
@@ -26,12 +30,14 @@ export function authRoutes(mode: AuthMode, users: UserDirectory, logger: Logger,
       }
       const user = await users.checkPassword(username, password);
       if (!user) {
-        logger.info('login refused: INVALID_CREDENTIALS');
+        metrics.authentication('login', 'refused', 'INVALID_CREDENTIALS');
+        if (req.observed) Object.assign(req.observed.fields, { login: 'refused', authCode: 'INVALID_CREDENTIALS' });
         res.status(401).json(errorBody('INVALID_CREDENTIALS', 'unknown user or wrong password'));
         return;
       }
-      logger.info(`login ok: user ${user.identity.id}`);
       await mode.login(req, res, user);
+      metrics.authentication('login', 'ok');
+      if (req.observed) Object.assign(req.observed.fields, { login: 'ok', user: user.identity.id });
     } catch (error) {
       next(error);
     }

@@ -46,6 +46,7 @@ import {
   readAuthorizationRules,
   unauthorizedError,
   type AuthorizationRules,
+  type DirectiveKind,
   type PolicyRegistry,
 } from '../shared/authorization.js';
 import type { Identity } from '../shared/identity.js';
@@ -253,6 +254,8 @@ export interface GatewayAuthorizationOptions {
   /** The caller of a request, from the gateway's context value. */
   identityOf(context: ExecutorRequestContext['context']): Identity | null;
   logger: Logger;
+  /** Told of each field withheld from a request, once per field (metrics, the access line). */
+  onDenied?(directive: DirectiveKind, coordinate: string, context: ExecutorRequestContext['context']): void;
 }
 
 export interface GatewayAuthorization {
@@ -285,7 +288,13 @@ export function createGatewayAuthorization(options: GatewayAuthorizationOptions)
     // No rules; or no operation resolved (several and no operationName): the gateway answers that error itself.
     if (rules.size === 0 || !requestContext.operation) return executor(requestContext);
 
-    const access = fieldAccess(rules, options.policies, options.identityOf(requestContext.context));
+    const onDenied = options.onDenied;
+    const access = fieldAccess(
+      rules,
+      options.policies,
+      options.identityOf(requestContext.context),
+      onDenied && ((directive, coordinate) => onDenied(directive, coordinate, requestContext.context)),
+    );
     const fragments = requestContext.document.definitions.filter(
       (definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION,
     );

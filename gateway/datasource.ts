@@ -4,18 +4,33 @@
  * identity header and adds the one the propagation strategy gives for the
  * caller. Schema loading and health checks have no user: they carry the
  * gateway's own identity.
+ *
+ * Every fetch also carries a request id and a W3C traceparent: a client
+ * operation's own (a child span of it), so each subgraph logs the same ids;
+ * the gateway's own fetches get fresh ones, logged here at debug.
  */
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 // The request kinds are not re-exported from the package root.
 import { GraphQLDataSourceRequestKind, type GraphQLDataSourceProcessOptions } from '@apollo/gateway/dist/datasources/types.js';
 import { addSubgraphCost, AUTH_COST_HEADER, type AuthCost } from '../shared/auth-cost.js';
+import type { GatewayMetrics } from '../shared/metrics.js';
+import type { RequestRecord } from '../shared/request-log.js';
+import { childTraceparent, newRequestId, newTrace, REQUEST_ID_HEADER, TRACEPARENT_HEADER } from '../shared/trace-context.js';
 import type { Caller } from './client-auth.js';
+import type { Logger } from './logger.js';
 import { IDENTITY_HEADERS, type IdentityPropagation } from './propagation.js';
 
 export interface GatewayContext {
   caller: Caller;
   /** What authentication cost this request, across every process (shared/auth-cost.ts). */
   cost: AuthCost;
+  /** The client request's id, trace and access-line fields (shared/request-log.ts). */
+  request?: RequestRecord;
+}
+
+export interface DataSourceObservability {
+  metrics: GatewayMetrics;
+  logger: Logger & { debug?(message: string, fields?: Record<string, unknown>): void };
 }
 
 export class IdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
@@ -24,8 +39,23 @@ export class IdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     url: string,
     private readonly propagation: IdentityPropagation,
     private readonly gatewayCaller: Caller,
+    private readonly observability?: DataSourceObservability,
   ) {
     super({ url });
+  }
+
+  /** Times each fetch of a client operation, per subgraph (the identity header included). */
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+    if (!this.observability || options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return super.process(options);
+    const done = this.observability.metrics.subgraphFetch(this.subgraphName);
+    try {
+      const response = await super.process(options);
+      done(false);
+      return response;
+    } catch (error) {
+      done(true);
+      throw error;
+    }
   }
 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
@@ -35,6 +65,19 @@ export class IdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const caller = incoming ? options.context.caller : this.gatewayCaller;
     const cost = incoming ? options.context.cost : undefined;
     if (cost) cost.subgraphFetches++;
+    const request = incoming ? options.context.request : undefined;
+    if (request) {
+      headers.set(REQUEST_ID_HEADER, request.id);
+      headers.set(TRACEPARENT_HEADER, childTraceparent(request.trace));
+      request.reached(this.subgraphName);
+    } else {
+      // Schema loading, health checks: the gateway's own request, with ids of its own.
+      const id = newRequestId();
+      const trace = newTrace();
+      headers.set(REQUEST_ID_HEADER, id);
+      headers.set(TRACEPARENT_HEADER, childTraceparent(trace));
+      this.observability?.logger.debug?.('subgraph fetch by the gateway', { reqId: id, traceId: trace.traceId, subgraph: this.subgraphName, kind: options.kind });
+    }
     for (const [name, value] of Object.entries(await this.propagation.headersFor(this.subgraphName, caller, cost))) {
       headers.set(name, value);
     }

@@ -32,7 +32,8 @@ export interface LoginLimits {
 /** Bound on every Redis command, as for the session store. */
 const REDIS_TIMEOUT_MS = 1500;
 
-export function createLoginLimits(config: GatewayConfig, logger: Logger): LoginLimits {
+/** `onLimited`: told of each refused attempt (metrics); the refusal is on the request's access line too. */
+export function createLoginLimits(config: GatewayConfig, logger: Logger, onLimited?: (per: 'ip' | 'username') => void): LoginLimits {
   const { windowSeconds, perIp, perUsername } = config.hardening.loginRateLimit;
   const shared = config.authMode === 'session' && config.sessionStore.kind === 'redis' ? redisBackend(config.sessionStore.url, logger) : undefined;
   const prefix = `fag:rl:${createHash('sha256').update(config.gatewayIssuer).digest('base64url').slice(0, 16)}:`;
@@ -53,7 +54,8 @@ export function createLoginLimits(config: GatewayConfig, logger: Logger): LoginL
     handler: (req, res) => {
       const info = (req as Request & Record<string, RateLimitInfo | undefined>)[`loginRateLimit_${kind}`];
       const seconds = info?.resetTime ? Math.ceil((info.resetTime.getTime() - Date.now()) / 1000) : windowSeconds;
-      logger.info(`login refused: RATE_LIMITED (per ${kind})`);
+      onLimited?.(kind);
+      if (req.observed) Object.assign(req.observed.fields, { login: 'refused', authCode: 'RATE_LIMITED', limit: kind });
       res
         .status(429)
         .set('Retry-After', String(Math.max(1, seconds)))

@@ -25,6 +25,8 @@ export interface TokenPropagationOptions {
   ttlSeconds: number;
   /** Bound on cached tokens; the oldest are dropped first. */
   maxCachedTokens?: number;
+  /** Told of every token signed and every cache hit, schema loading included (metrics). */
+  observer?: { tokenSigned(subgraph: string): void; tokenCacheHit(subgraph: string): void };
 }
 
 /**
@@ -47,6 +49,7 @@ export function tokenPropagation(options: TokenPropagationOptions): IdentityProp
       const minted = await cached.catch(() => undefined);
       if (minted && minted.expiresAt - refreshMargin > now) {
         if (cost) cost.tokenCacheHits++;
+        options.observer?.tokenCacheHit(subgraph);
         return minted.token;
       }
       if (cache.get(key) !== cached) return tokenFor(subgraph, caller, cost);
@@ -59,6 +62,7 @@ export function tokenPropagation(options: TokenPropagationOptions): IdentityProp
       ttlSeconds: options.ttlSeconds,
     });
     if (cost) cost.tokensSigned++;
+    options.observer?.tokenSigned(subgraph);
     cache.set(key, minting);
     if (cache.size > maxCached) cache.delete(cache.keys().next().value!);
     minting.catch(() => cache.delete(key));

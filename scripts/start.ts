@@ -31,9 +31,14 @@ void runMain(async () => {
   // Validates the shared settings once, here, so a bad value is one line, not five.
   const config = loadGatewayConfig();
   const gatewayOrigin = `http://localhost:${config.port}`;
-  const sharedEnv = {
+  const sharedEnv: Record<string, string> = {
     GATEWAY_ISSUER: config.gatewayIssuer,
     GATEWAY_JWKS_URL: process.env.GATEWAY_JWKS_URL ?? `${gatewayOrigin}/.well-known/jwks.json`,
+    // The children write to a pipe (this launcher), so they cannot see the terminal:
+    // tell them. Pretty one-line output for a person, JSON for anything else.
+    LOG_FORMAT: config.logging.format ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+    // pino-pretty colours only a terminal it can see.
+    ...(useColor ? { FORCE_COLOR: '1' } : {}),
   };
 
   /** The local subgraphs of the list: those with a subgraphs/<name>/main.ts here. */

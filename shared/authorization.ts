@@ -241,19 +241,30 @@ export function allowed(checks: readonly Check[], identity: Identity | null, pol
   return checks.every((check) => passes(check, identity, policies));
 }
 
+/** Told which directive withheld which field (metrics, the request's log line); `context` is the resolver context, subgraph side. */
+export type DenialObserver = (directive: DirectiveKind, coordinate: string, context?: unknown) => void;
+
+/** The first check `identity` fails, which is the directive that denies it. */
+export function denyingCheck(checks: readonly Check[], identity: Identity | null, policies: PolicyRegistry): Check | undefined {
+  return checks.find((check) => !passes(check, identity, policies));
+}
+
 /**
  * One caller's view of the rules, for one request: answers "may this caller
  * select parentType.fieldName?", remembering each answer (a list repeats the
  * same fields many times).
  */
-export function fieldAccess(rules: AuthorizationRules, policies: PolicyRegistry, identity: Identity | null) {
+export function fieldAccess(rules: AuthorizationRules, policies: PolicyRegistry, identity: Identity | null, onDenied?: DenialObserver) {
   const answers = new Map<string, boolean>();
   return (parentType: string, fieldName: string, returnType: string): boolean => {
     const key = `${parentType}.${fieldName}`;
     let answer = answers.get(key);
     if (answer === undefined) {
-      answer = allowed(fieldChecks(rules, parentType, fieldName, returnType), identity, policies);
+      const denying = denyingCheck(fieldChecks(rules, parentType, fieldName, returnType), identity, policies);
+      answer = denying === undefined;
       answers.set(key, answer);
+      // Once per field and request, however often the answer is asked for.
+      if (denying) onDenied?.(denying.kind, key);
     }
     return answer;
   };
@@ -269,7 +280,12 @@ export function fieldAccess(rules: AuthorizationRules, policies: PolicyRegistry,
  * there, and the resolver is never called. Rules come from the subgraph's own
  * type definitions. Mutates and returns `schema`.
  */
-export function protectSubgraphSchema(schema: GraphQLSchema, typeDefs: DocumentNode, policies: PolicyRegistry): GraphQLSchema {
+export function protectSubgraphSchema(
+  schema: GraphQLSchema,
+  typeDefs: DocumentNode,
+  policies: PolicyRegistry,
+  onDenied?: DenialObserver,
+): GraphQLSchema {
   const rules = readAuthorizationRules(typeDefs);
   if (rules.size === 0) return schema;
   for (const type of Object.values(schema.getTypeMap())) {
@@ -279,7 +295,11 @@ export function protectSubgraphSchema(schema: GraphQLSchema, typeDefs: DocumentN
       if (checks.length === 0) continue;
       const resolve: GraphQLFieldResolver<unknown, { identity?: Identity | null }> = field.resolve ?? defaultFieldResolver;
       field.resolve = (source, args, context: { identity?: Identity | null }, info) => {
-        if (!allowed(checks, context.identity ?? null, policies)) throw unauthorizedError();
+        const denying = denyingCheck(checks, context.identity ?? null, policies);
+        if (denying) {
+          onDenied?.(denying.kind, `${type.name}.${field.name}`, context);
+          throw unauthorizedError();
+        }
         return resolve(source, args, context, info);
       };
     }

@@ -5,6 +5,7 @@
  * line and exits. Nothing else reads `process.env` for settings.
  */
 import path from 'node:path';
+import { LOG_LEVELS, type LoggingConfig, type LogLevel } from './logger.js';
 
 export type AuthMode = 'token' | 'session';
 
@@ -21,6 +22,10 @@ export interface CommonConfig {
   gatewayIssuer: string;
   gatewayJwksUrl: string;
   identityTokenTtlSeconds: number;
+  /** LOG_LEVEL, LOG_FORMAT (shared/logger.ts). */
+  logging: LoggingConfig;
+  /** METRICS_TOKEN: when set, GET /metrics needs it as a bearer token. */
+  metricsToken: string | undefined;
 }
 
 export interface GatewayConfig extends CommonConfig {
@@ -161,7 +166,27 @@ function common(env: Env, defaultPort: number): CommonConfig {
     gatewayIssuer: optional(env, 'GATEWAY_ISSUER') ?? new URL(gatewayJwksUrl).origin,
     gatewayJwksUrl,
     identityTokenTtlSeconds: integer(env, 'IDENTITY_TOKEN_TTL', 60, 10, 3600),
+    logging: parseLogging(env),
+    metricsToken: parseMetricsToken(env),
   };
+}
+
+function parseLogging(env: Env): LoggingConfig {
+  const level = optional(env, 'LOG_LEVEL') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError('LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, level);
+  // Unset: pretty when stdout is a terminal, JSON otherwise (decided where the logger is made).
+  const format = optional(env, 'LOG_FORMAT');
+  if (format !== undefined && format !== 'json' && format !== 'pretty') throw new ConfigError('LOG_FORMAT', '"json" or "pretty"', format);
+  return { level: level as LogLevel, format };
+}
+
+function parseMetricsToken(env: Env): string | undefined {
+  const token = optional(env, 'METRICS_TOKEN');
+  // Sent as a bearer token: no spaces; long enough not to be guessed.
+  if (token !== undefined && !/^[\x21-\x7e]{16,512}$/.test(token)) {
+    throw new ConfigError('METRICS_TOKEN', 'at least 16 printable characters without spaces', '<hidden>');
+  }
+  return token;
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {

@@ -23,7 +23,9 @@ export type AuthErrorCode =
   /** The gateway has not composed a supergraph yet. */
   | 'GATEWAY_NOT_READY'
   /** Too many login attempts from this client or for this username; see Retry-After. */
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  /** GET /metrics without the bearer token METRICS_TOKEN asks for (missing and wrong are not told apart). */
+  | 'METRICS_TOKEN_REQUIRED';
 
 const HTTP_STATUS: Record<AuthErrorCode, number> = {
   INVALID_CREDENTIALS: 401,
@@ -35,6 +37,7 @@ const HTTP_STATUS: Record<AuthErrorCode, number> = {
   BAD_REQUEST: 400,
   GATEWAY_NOT_READY: 503,
   RATE_LIMITED: 429,
+  METRICS_TOKEN_REQUIRED: 401,
 };
 
 export class AuthError extends Error {

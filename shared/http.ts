@@ -38,7 +38,7 @@ export function listen(app: Express, port: number): Promise<RunningServer> {
  * Body-parser failures (malformed JSON, oversized body) as JSON with a stable
  * code instead of Express's HTML page; anything else is a 500 without details.
  */
-export const jsonErrorHandler: ErrorRequestHandler = (error, _req, res, next) => {
+export const jsonErrorHandler: ErrorRequestHandler = (error, req, res, next) => {
   if (res.headersSent) return next(error);
   const type = (error as { type?: string }).type;
   if (error instanceof AuthError) {
@@ -54,7 +54,9 @@ export const jsonErrorHandler: ErrorRequestHandler = (error, _req, res, next) =>
     // Any other body-parser refusal: a body that cannot be read or inflated, an aborted request.
     res.status(400).json(errorBody('BAD_REQUEST', 'request body could not be read'));
   } else {
-    console.error('unhandled error in request:', error);
+    // With the request's id and trace (shared/request-log.ts), one JSON line; console only before that middleware.
+    if (req.log) req.log.error({ err: error, traceId: req.observed?.trace.traceId }, 'unhandled error in request');
+    else console.error('unhandled error in request:', error);
     res.status(500).json(errorBody('INTERNAL_SERVER_ERROR', 'internal server error'));
   }
 };

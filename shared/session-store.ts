@@ -49,9 +49,15 @@ export interface SessionStoreHandle {
   close(): Promise<void>;
 }
 
+/** Told about every store call, after it ends (metrics: reads, errors, latency). */
+export interface SessionStoreObserver {
+  observe(operation: 'get' | 'set' | 'destroy' | 'touch', seconds: number, failed: boolean): void;
+}
+
 export interface SessionStoreOptions {
   /** Bound on every store operation. */
   timeoutMs?: number;
+  observer?: SessionStoreObserver;
   /** Fallback store TTL when a session has no cookie expiry. */
   defaultTtlSeconds?: number;
 }
@@ -62,7 +68,7 @@ export async function createSessionStore(config: SessionStoreConfig, options: Se
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const ttlSeconds = options.defaultTtlSeconds ?? 86400;
   const base = config.kind === 'sqlite' ? sqliteStore(config.path, ttlSeconds) : await redisStore(config.url, ttlSeconds);
-  const store = guard(base.store, timeoutMs);
+  const store = guard(base.store, timeoutMs, options.observer);
   return {
     store,
     get: (sid) =>
@@ -82,17 +88,19 @@ function unavailable(cause: unknown): AuthError {
  * Bounds every callback-style store method by a timeout and turns every
  * failure into SESSION_STORE_UNAVAILABLE, whatever the backend does.
  */
-function guard(store: session.Store, timeoutMs: number): session.Store {
+function guard(store: session.Store, timeoutMs: number, observer?: SessionStoreObserver): session.Store {
   for (const method of ['get', 'set', 'destroy', 'touch'] as const) {
     const original = (store[method] as ((...args: any[]) => unknown) | undefined)?.bind(store);
     if (!original) continue;
     (store as any)[method] = (...args: any[]) => {
       const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as (...a: any[]) => void) : () => {};
       let done = false;
+      const started = observer ? process.hrtime.bigint() : 0n;
       const finish = (error: unknown, value?: unknown) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        observer?.observe(method, Number(process.hrtime.bigint() - started) / 1e9, Boolean(error));
         if (error) callback(unavailable(error));
         else callback(null, value);
       };

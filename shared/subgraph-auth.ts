@@ -11,7 +11,7 @@ import { AuthError } from './errors.js';
 import type { Identity } from './identity.js';
 import { createIdentityTokenVerifier } from './identity-token.js';
 import { bearerToken } from './jwt.js';
-import { createSessionStore } from './session-store.js';
+import { createSessionStore, type SessionStoreObserver } from './session-store.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
 export type { SubgraphCost } from './auth-cost.js';
@@ -29,12 +29,17 @@ export interface SubgraphAuthenticator {
 
 export const SESSION_ID_HEADER = 'x-session-id';
 
-export async function createSubgraphAuthenticator(config: SubgraphConfig): Promise<SubgraphAuthenticator> {
+export interface SubgraphAuthenticatorOptions {
+  /** Session mode: told of every store call (metrics). */
+  storeObserver?: SessionStoreObserver;
+}
+
+export async function createSubgraphAuthenticator(config: SubgraphConfig, options: SubgraphAuthenticatorOptions = {}): Promise<SubgraphAuthenticator> {
   switch (config.authMode) {
     case 'token':
       return tokenAuthenticator(config);
     case 'session':
-      return sessionAuthenticator(config);
+      return sessionAuthenticator(config, options);
   }
 }
 
@@ -84,8 +89,8 @@ function tokenAuthenticator(config: SubgraphConfig): SubgraphAuthenticator {
 /** express-session ids are base64url-ish; anything else is not worth a store read. */
 const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 
-async function sessionAuthenticator(config: SubgraphConfig): Promise<SubgraphAuthenticator> {
-  const sessions = await createSessionStore(config.sessionStore);
+async function sessionAuthenticator(config: SubgraphConfig, options: SubgraphAuthenticatorOptions): Promise<SubgraphAuthenticator> {
+  const sessions = await createSessionStore(config.sessionStore, { observer: options.storeObserver });
   return {
     async identify(req, cost) {
       const sid = req.headers[SESSION_ID_HEADER];
