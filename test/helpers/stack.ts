@@ -13,7 +13,7 @@ import { loadGatewayConfig, loadSubgraphConfig, type AuthMode } from '../../shar
 import type { SubgraphDefinition, RunningSubgraph } from '../../shared/subgraph-server.js';
 import { startSubgraph } from '../../shared/subgraph-server.js';
 import { startGateway, type RunningGateway } from '../../gateway/server.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { createLogger, silentLogger, type Logger } from '../../gateway/logger.js';
 import { accountsSubgraph } from '../../subgraphs/accounts/index.js';
 import { productsSubgraph } from '../../subgraphs/products/index.js';
 import { reviewsSubgraph } from '../../subgraphs/reviews/index.js';
@@ -37,6 +37,24 @@ export interface StackOptions {
   subgraphs?: SubgraphDefinition[];
   /** A port chosen by the test (e.g. to point something at the gateway before it starts). */
   gatewayPort?: number;
+  /** Capture every server's log lines (debug and up) in `stack.logs`, instead of logging nothing. */
+  logs?: boolean;
+}
+
+/** Log lines captured from the stack's servers: what each process would have written to stdout. */
+export class LogCapture {
+  /** Every line as written, for scanning the raw text (e.g. for secrets). */
+  readonly raw: string[] = [];
+  /** A pino destination: lines arrive as JSON text. */
+  readonly destination = { write: (line: string) => void this.raw.push(line) };
+
+  lines(): Record<string, any>[] {
+    return this.raw.map((line) => JSON.parse(line) as Record<string, any>);
+  }
+
+  logger(service: string): Logger {
+    return createLogger({ service, level: 'debug', format: 'json', destination: this.destination });
+  }
 }
 
 export interface Stack {
@@ -48,6 +66,8 @@ export interface Stack {
   /** What each subgraph received, when `record` is on. */
   seen: Record<string, SeenRequest[]>;
   env: Record<string, string>;
+  /** With `logs: true`, what every server logged. */
+  logs: LogCapture;
   client(url?: string): Client;
   /** Stops the gateway and starts a new one on the same port and keys folder (e.g. after a key rotation). */
   restartGateway(): Promise<RunningGateway>;
@@ -115,13 +135,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   const closers: (() => Promise<void>)[] = [];
+  const logs = new LogCapture();
+  const loggerFor = (service: string) => (options.logs ? logs.logger(service) : silentLogger);
   const subgraphs: Record<string, RunningSubgraph> = {};
   const seen: Record<string, SeenRequest[]> = {};
   const entries: { name: string; url: string }[] = [];
   try {
     for (const definition of options.subgraphs ?? DEMO_SUBGRAPHS) {
       const subgraph = await startSubgraph(definition, loadSubgraphConfig(definition.name, 0, { ...env, PORT: '0' }), {
-        logger: silentLogger,
+        logger: loggerFor(definition.name),
       });
       closers.push(() => subgraph.close());
       subgraphs[definition.name] = subgraph;
@@ -137,7 +159,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     fs.writeFileSync(env.SUBGRAPHS_FILE, JSON.stringify(entries, null, 2));
 
     const startMainGateway = async () => {
-      const started = await startGateway(loadGatewayConfig({ ...env, PORT: String(gatewayPort) }), { logger: silentLogger });
+      const started = await startGateway(loadGatewayConfig({ ...env, PORT: String(gatewayPort) }), { logger: loggerFor('gateway') });
       closers.push(() => started.close());
       await started.ready;
       return started;
@@ -152,6 +174,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       subgraphs,
       seen,
       env,
+      logs,
       client: (url = gatewayUrl) => new Client(url),
       async restartGateway() {
         await stack.gateway.close();
@@ -159,7 +182,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         return stack.gateway;
       },
       async startReplica(extra = {}) {
-        const replica = await startGateway(loadGatewayConfig({ ...env, PORT: '0', ...extra }), { logger: silentLogger });
+        const replica = await startGateway(loadGatewayConfig({ ...env, PORT: '0', ...extra }), { logger: loggerFor('gateway-replica') });
         closers.push(() => replica.close());
         await replica.ready;
         return replica;
