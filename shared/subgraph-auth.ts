@@ -4,13 +4,13 @@
  * never looks at headers itself.
  */
 import type { IncomingMessage } from 'node:http';
-import { createRemoteJWKSet, decodeJwt } from 'jose';
+import { decodeJwt } from 'jose';
 import type { SubgraphCost } from './auth-cost.js';
 import type { SubgraphConfig } from './config.js';
 import { AuthError } from './errors.js';
 import type { Identity } from './identity.js';
 import { createIdentityTokenVerifier } from './identity-token.js';
-import { bearerToken } from './jwt.js';
+import { bearerToken, remoteKeys } from './jwt.js';
 import { createSessionStore, type SessionStoreObserver } from './session-store.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
@@ -45,12 +45,8 @@ export async function createSubgraphAuthenticator(config: SubgraphConfig, option
 
 function tokenAuthenticator(config: SubgraphConfig): SubgraphAuthenticator {
   const verify = createIdentityTokenVerifier({
-    keys: createRemoteJWKSet(new URL(config.gatewayJwksUrl), {
-      // A JWKS outage must answer fast (503), not hold the request.
-      timeoutDuration: 2000,
-      // An unknown kid (key rotation) refetches at most this often.
-      cooldownDuration: 30_000,
-    }),
+    // A new gateway key (rotation) is picked up at most 5 s after its first token.
+    keys: remoteKeys(config.gatewayJwksUrl, { cooldownMs: 5000 }),
     issuer: config.gatewayIssuer,
     audience: config.name,
   });
