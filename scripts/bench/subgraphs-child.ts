@@ -1,0 +1,72 @@
+/**
+ * Child process: the four demo subgraphs, configured from an env map through
+ * shared/config.ts like their own entry points, or with auth switched off
+ * (the baseline). Counts the HTTP requests and TCP connections each server
+ * accepts, so the parent can tell subgraph fetches per request and whether
+ * the gateway reuses its connections (keep-alive).
+ */
+import { loadSubgraphConfig } from '../../shared/config.js';
+import { silentLogger } from '../../gateway/logger.js';
+import { startSubgraph, type RunningSubgraph } from '../../shared/subgraph-server.js';
+import { accountsSubgraph } from '../../subgraphs/accounts/index.js';
+import { ordersSubgraph } from '../../subgraphs/orders/index.js';
+import { productsSubgraph } from '../../subgraphs/products/index.js';
+import { reviewsSubgraph } from '../../subgraphs/reviews/index.js';
+import { noAuthAuthenticator } from './baseline.js';
+import { cpuMs, serveParent } from './child.js';
+
+export const BENCH_SUBGRAPHS = [accountsSubgraph, productsSubgraph, reviewsSubgraph, ordersSubgraph];
+
+export interface SubgraphsSpec {
+  env: Record<string, string>;
+  /** Variant (a): no authentication at all. */
+  noAuth: boolean;
+}
+
+export interface SubgraphStats {
+  cpuMs: number;
+  /** HTTP requests accepted, all subgraphs together. */
+  requests: number;
+  /** TCP connections accepted, all subgraphs together. */
+  connectionsOpened: number;
+  /** TCP connections open right now. */
+  connectionsOpen: number;
+}
+
+const running: RunningSubgraph[] = [];
+let requests = 0;
+let connectionsOpened = 0;
+
+const openConnections = (server: RunningSubgraph['server']) =>
+  new Promise<number>((resolve) => server.getConnections((error, count) => resolve(error ? 0 : count)));
+
+serveParent(
+  {
+    async start(request) {
+      const spec = request.spec as SubgraphsSpec;
+      for (const definition of BENCH_SUBGRAPHS) {
+        const config = loadSubgraphConfig(definition.name, 0, { ...spec.env, PORT: '0' });
+        const subgraph = await startSubgraph(definition, config, {
+          logger: silentLogger,
+          ...(spec.noAuth ? { authenticator: noAuthAuthenticator() } : {}),
+        });
+        // @apollo/gateway's fetch (make-fetch-happen) keeps idle sockets forever while Node closes them after 5 s:
+        // a request sent as the server closes fails with "socket hang up" (apollographql/federation#2313).
+        // Variants sit idle while the others are measured, so the benchmark keeps subgraph sockets open longer
+        // than a run, for every variant alike, and measures requests rather than that race.
+        subgraph.server.keepAliveTimeout = 30 * 60_000;
+        subgraph.server.on('request', () => requests++);
+        subgraph.server.on('connection', () => connectionsOpened++);
+        running.push(subgraph);
+      }
+      return running.map((subgraph) => ({ name: subgraph.name, url: `${subgraph.url}/graphql` }));
+    },
+    async stats(): Promise<SubgraphStats> {
+      const open = await Promise.all(running.map((subgraph) => openConnections(subgraph.server)));
+      return { cpuMs: cpuMs(), requests, connectionsOpened, connectionsOpen: open.reduce((a, b) => a + b, 0) };
+    },
+  },
+  async () => {
+    for (const subgraph of running.splice(0)) await subgraph.close();
+  },
+);
