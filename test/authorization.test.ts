@@ -269,7 +269,8 @@ describe.each(modeVariants())('authorization directives, $name mode', (variant) 
     expect(codesAndPaths(await bob.query('{ vault { either } }'))).toEqual([[UNAUTHORIZED, ['vault', 'either']]]);
   });
 
-  it.runIf(variant.mode === 'token')('treats @requiresScopes as an OR of ANDs, for callers holding part of a set', async () => {
+  // Only token mode lets a test mint a caller with any scope set.
+  if (variant.mode === 'token') it('treats @requiresScopes as an OR of ANDs, for callers holding part of a set', async () => {
     const keys = await loadSigningKeys(stack.env.GATEWAY_KEYS_DIR);
     const callerWith = async (scopes: string[]) => {
       const client = stack.client();
