@@ -31,7 +31,7 @@ function number(value: string | undefined, name: string, fallback: number, min: 
   return n;
 }
 
-const { values } = parseArgs({
+const parse = () => parseArgs({
   options: {
     rounds: { type: 'string' },
     duration: { type: 'string' },
@@ -47,6 +47,12 @@ const { values } = parseArgs({
   },
   strict: true,
 });
+let values: ReturnType<typeof parse>['values'];
+try {
+  values = parse().values;
+} catch (error) {
+  fail(`${(error as Error).message} (flags are described at the top of scripts/bench.ts)`);
+}
 
 const quick = values.quick === true;
 const profile = values.profile ?? DEFAULTS.profile;
