@@ -1,5 +1,6 @@
 /** The gateway process: configuration from the environment, clean stop on signals. */
 import { loadGatewayConfig, runMain } from '../shared/config.js';
+import { stopOnExitSignals } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/logger.js';
 import { startGateway } from './server.js';
 
@@ -8,11 +9,7 @@ void runMain(async () => {
   const logger = createLogger({ service: 'gateway', ...config.logging });
   const gateway = await startGateway(config, { logger, processMetrics: true });
   logger.info(`gateway listening on http://localhost:${gateway.port}; composing the supergraph…`, { authMode: config.authMode });
-  const stop = () => {
-    void gateway.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnExitSignals(() => gateway.close());
   await gateway.ready;
   logger.info(`gateway ready: GraphQL at http://localhost:${gateway.port}/graphql`);
 });

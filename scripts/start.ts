@@ -96,10 +96,11 @@ void runMain(async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, service.entry)], {
       cwd: process.cwd(),
       env: { ...process.env, ...service.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // The IPC channel is a lifeline: if this launcher dies, however, the child sees it close and stops.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     children.set(service.name, child);
-    for (const stream of [child.stdout, child.stderr]) {
+    for (const stream of [child.stdout!, child.stderr!]) {
       readline.createInterface({ input: stream }).on('line', (line) => process.stdout.write(prefix + line + '\n'));
     }
     child.on('exit', (code, signal) => {
@@ -154,4 +155,10 @@ void runMain(async () => {
 
   process.once('SIGINT', () => stopAll(0));
   process.once('SIGTERM', () => stopAll(0));
+  // `npm start` runs this under npm and a shell that do not always pass a
+  // SIGTERM on (timeout, systemd, docker stop): when the parent is gone, stop.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stopAll(0);
+  }, 1000).unref();
 });

@@ -23,6 +23,7 @@ import { operationObserver, type ObservedContext } from './operation-observer.js
 import { requestLogging } from './request-log.js';
 import { POLICIES } from './policies.js';
 import { jsonFallback, publicErrorFormatter } from './error-hygiene.js';
+import { stopOnExitSignals } from './lifecycle.js';
 import { createSubgraphAuthenticator, SESSION_ID_HEADER, type SubgraphAuthenticator } from './subgraph-auth.js';
 
 export interface SubgraphContext extends ObservedContext {
@@ -158,10 +159,6 @@ export function runSubgraph(definition: SubgraphDefinition): void {
     const logger = createLogger({ service: definition.name, ...config.logging });
     const subgraph = await startSubgraph(definition, config, { logger, processMetrics: true });
     logger.info(`${definition.name} subgraph listening on http://localhost:${subgraph.port}/graphql`, { authMode: config.authMode });
-    const stop = () => {
-      void subgraph.close().then(() => process.exit(0));
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    stopOnExitSignals(() => subgraph.close());
   });
 }

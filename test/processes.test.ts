@@ -11,6 +11,7 @@ import { DEEP_QUERY, freePort, tempDir, Client } from './helpers/stack.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const tsx = ['--import', 'tsx'];
+const SUBGRAPH_NAMES = ['accounts', 'products', 'reviews', 'orders'];
 
 describe('config errors', () => {
   const cases: [string, Record<string, string>, string][] = [
@@ -56,14 +57,14 @@ describe.each(['token', 'session'] as const)('npm start launcher, %s mode', (mod
     launcher?.kill('SIGKILL');
   });
 
-  it('runs five processes, answers the deep query, and stops them all on Ctrl-C', async () => {
+  /** Starts `npm start`'s launcher on free ports and waits until the gateway is ready. */
+  async function launch() {
     const dir = tempDir();
     const gatewayPort = await freePort();
     const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const names = ['accounts', 'products', 'reviews', 'orders'];
     fs.writeFileSync(
       path.join(dir, 'subgraphs.json'),
-      JSON.stringify(names.map((name, i) => ({ name, url: `http://localhost:${ports[i]}/graphql` }))),
+      JSON.stringify(SUBGRAPH_NAMES.map((name, i) => ({ name, url: `http://localhost:${ports[i]}/graphql` }))),
     );
     launcher = spawn(process.execPath, [...tsx, 'scripts/start.ts'], {
       cwd: root,
@@ -88,7 +89,14 @@ describe.each(['token', 'session'] as const)('npm start launcher, %s mode', (mod
       ready = await fetch(`${gateway}/readyz`).then((r) => r.status === 200, () => false);
     }
     expect(ready, output).toBe(true);
-    for (const name of ['gateway', ...names]) expect(output).toMatch(new RegExp(`\\[${name}\\s*\\] `));
+    return { dir, gateway, ports: [gatewayPort, ...ports], output: () => output };
+  }
+
+  const answers = (port: number) => fetch(`http://127.0.0.1:${port}/healthz`).then(() => true, () => false);
+
+  it('runs five processes, answers the deep query, and stops them all on Ctrl-C', async () => {
+    const { dir, gateway, ports, output } = await launch();
+    for (const name of ['gateway', ...SUBGRAPH_NAMES]) expect(output()).toMatch(new RegExp(`\\[${name}\\s*\\] `));
 
     const alice = new Client(gateway);
     expect((await alice.login('alice', 'wonderland')).status).toBe(200);
@@ -96,12 +104,26 @@ describe.each(['token', 'session'] as const)('npm start launcher, %s mode', (mod
     expect(result.body.data?.me).toMatchObject({ id: 'u1', orders: [{ id: 'o1' }] });
 
     const exited = new Promise<number | null>((resolve) => launcher!.once('exit', (code) => resolve(code)));
-    launcher.kill('SIGINT');
+    launcher!.kill('SIGINT');
     expect(await exited).toBe(0);
     // Every port is free again: no process was left behind.
-    for (const port of [gatewayPort, ...ports]) {
-      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
-    }
+    for (const port of ports) expect(await answers(port), String(port)).toBe(false);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
+
+  // One mode is enough: what is tested is the launcher's lifeline, not the auth mode.
+  if (mode === 'token') {
+    it('leaves no server behind when the launcher itself is killed outright', async () => {
+      const { dir, ports } = await launch();
+      launcher!.kill('SIGKILL');
+      // Each child sees its IPC channel to the launcher close and stops.
+      let left = ports;
+      for (let i = 0; i < 150 && left.length > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        left = (await Promise.all(ports.map(async (port) => ((await answers(port)) ? [port] : [])))).flat();
+      }
+      expect(left).toEqual([]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }, 60_000);
+  }
 });
