@@ -8,15 +8,15 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from './helpers/eventually.js';
-import { DEEP_QUERY, freePort, tempDir, Client } from './helpers/stack.js';
+import { launchStack, SUBGRAPH_NAMES } from './helpers/launcher.js';
+import { DEEP_QUERY, freePort, Client } from './helpers/stack.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const tsx = ['--import', 'tsx'];
-const NAMES = ['accounts', 'products', 'reviews', 'orders'];
+const NAMES = SUBGRAPH_NAMES;
 
 /** `[name    ] {json}` lines of the launcher's output, parsed; the launcher's own `[start]` lines are skipped. */
 function childLines(output: string): { process: string; line: Record<string, any> }[] {
@@ -41,33 +41,10 @@ describe.each(['token', 'session'] as const)('process logs under npm start, %s m
   });
 
   it('share one request id and trace id across the gateway and the subgraphs, as JSON lines with no secret in them', async () => {
-    const dir = tempDir();
-    const gatewayPort = await freePort();
-    const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
-    fs.writeFileSync(
-      path.join(dir, 'subgraphs.json'),
-      JSON.stringify(NAMES.map((name, i) => ({ name, url: `http://localhost:${ports[i]}/graphql` }))),
-    );
-    launcher = spawn(process.execPath, [...tsx, 'scripts/start.ts'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        AUTH_MODE: mode,
-        PORT: String(gatewayPort),
-        SUBGRAPHS_FILE: path.join(dir, 'subgraphs.json'),
-        GATEWAY_KEYS_DIR: path.join(dir, 'keys'),
-        SESSION_STORE: `sqlite:${path.join(dir, 'sessions.db')}`,
-        LOG_LEVEL: 'debug',
-        LOG_FORMAT: '',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    launcher.stdout!.on('data', (chunk) => (output += chunk));
-    launcher.stderr!.on('data', (chunk) => (output += chunk));
-
-    const gateway = `http://127.0.0.1:${gatewayPort}`;
-    await eventually(async () => expect((await fetch(`${gateway}/readyz`)).status).toBe(200), { timeoutMs: 30_000 });
+    const launched = await launchStack(mode, { LOG_LEVEL: 'debug', LOG_FORMAT: '' });
+    launcher = launched.launcher;
+    const gateway = launched.gatewayUrl;
+    const output = launched.output;
 
     const alice = new Client(gateway);
     expect((await alice.login('alice', 'wonderland')).status).toBe(200);
@@ -78,7 +55,7 @@ describe.each(['token', 'session'] as const)('process logs under npm start, %s m
     expect(result.body.data?.me?.id).toBe('u1');
 
     const lines = await eventually(() => {
-      const found = childLines(output).filter(({ line }) => line.reqId === reqId);
+      const found = childLines(output()).filter(({ line }) => line.reqId === reqId);
       expect(new Set(found.map(({ process }) => process))).toEqual(new Set(['gateway', ...NAMES]));
       return found;
     });
@@ -89,7 +66,7 @@ describe.each(['token', 'session'] as const)('process logs under npm start, %s m
     expect(await exited).toBe(0);
 
     // Every line of every process, debug included: JSON, and no credential of this run in it.
-    expect(childLines(output).length).toBeGreaterThan(10);
+    expect(childLines(output()).length).toBeGreaterThan(10);
     const secrets = ['wonderland', 'not-her-password', alice.token, alice.cookie?.slice(alice.cookie.indexOf('=') + 1)].filter(
       (secret): secret is string => Boolean(secret),
     );
@@ -98,8 +75,8 @@ describe.each(['token', 'session'] as const)('process logs under npm start, %s m
       secrets.push(signed.slice(2, signed.lastIndexOf('.')));
     }
     expect(secrets.length).toBe(mode === 'token' ? 3 : 4);
-    for (const secret of secrets) expect(output.includes(secret), `the output holds a secret (${secret.slice(0, 4)}…)`).toBe(false);
-    fs.rmSync(dir, { recursive: true, force: true });
+    for (const secret of secrets) expect(output().includes(secret), `the output holds a secret (${secret.slice(0, 4)}…)`).toBe(false);
+    launched.cleanup();
   }, 60_000);
 });
 

@@ -3,15 +3,15 @@
  * subgraphs as separate processes, and a bad setting stops a process at start
  * with one line naming the variable.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEEP_QUERY, freePort, tempDir, Client } from './helpers/stack.js';
+import { launchStack, SUBGRAPH_NAMES, TSX } from './helpers/launcher.js';
+import { DEEP_QUERY, tempDir, Client } from './helpers/stack.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const tsx = ['--import', 'tsx'];
-const SUBGRAPH_NAMES = ['accounts', 'products', 'reviews', 'orders'];
+const tsx = TSX;
 
 describe('config errors', () => {
   const cases: [string, Record<string, string>, string][] = [
@@ -57,48 +57,14 @@ describe.each(['token', 'session'] as const)('npm start launcher, %s mode', (mod
     launcher?.kill('SIGKILL');
   });
 
-  /** Starts `npm start`'s launcher on free ports and waits until the gateway is ready. */
-  async function launch() {
-    const dir = tempDir();
-    const gatewayPort = await freePort();
-    const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
-    fs.writeFileSync(
-      path.join(dir, 'subgraphs.json'),
-      JSON.stringify(SUBGRAPH_NAMES.map((name, i) => ({ name, url: `http://localhost:${ports[i]}/graphql` }))),
-    );
-    launcher = spawn(process.execPath, [...tsx, 'scripts/start.ts'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        AUTH_MODE: mode,
-        PORT: String(gatewayPort),
-        SUBGRAPHS_FILE: path.join(dir, 'subgraphs.json'),
-        GATEWAY_KEYS_DIR: path.join(dir, 'keys'),
-        SESSION_STORE: `sqlite:${path.join(dir, 'sessions.db')}`,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    launcher.stdout!.on('data', (chunk) => (output += chunk));
-    launcher.stderr!.on('data', (chunk) => (output += chunk));
-
-    const gateway = `http://127.0.0.1:${gatewayPort}`;
-    let ready = false;
-    for (let i = 0; i < 300 && !ready; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      ready = await fetch(`${gateway}/readyz`).then((r) => r.status === 200, () => false);
-    }
-    expect(ready, output).toBe(true);
-    return { dir, gateway, ports: [gatewayPort, ...ports], output: () => output };
-  }
-
   const answers = (port: number) => fetch(`http://127.0.0.1:${port}/healthz`).then(() => true, () => false);
 
   it('runs five processes, answers the deep query, and stops them all on Ctrl-C', async () => {
-    const { dir, gateway, ports, output } = await launch();
-    for (const name of ['gateway', ...SUBGRAPH_NAMES]) expect(output()).toMatch(new RegExp(`\\[${name}\\s*\\] `));
+    const launched = await launchStack(mode);
+    launcher = launched.launcher;
+    for (const name of ['gateway', ...SUBGRAPH_NAMES]) expect(launched.output()).toMatch(new RegExp(`\\[${name}\\s*\\] `));
 
-    const alice = new Client(gateway);
+    const alice = new Client(launched.gatewayUrl);
     expect((await alice.login('alice', 'wonderland')).status).toBe(200);
     const result = await alice.query(DEEP_QUERY);
     expect(result.body.data?.me).toMatchObject({ id: 'u1', orders: [{ id: 'o1' }] });
@@ -107,15 +73,17 @@ describe.each(['token', 'session'] as const)('npm start launcher, %s mode', (mod
     launcher!.kill('SIGINT');
     expect(await exited).toBe(0);
     // Every port is free again: no process was left behind.
-    for (const port of ports) expect(await answers(port), String(port)).toBe(false);
-    fs.rmSync(dir, { recursive: true, force: true });
+    for (const port of launched.ports) expect(await answers(port), String(port)).toBe(false);
+    launched.cleanup();
   }, 60_000);
 
   // One mode is enough: what is tested is the launcher's lifeline, not the auth mode.
   if (mode === 'token') {
     it('leaves no server behind when the launcher itself is killed outright', async () => {
-      const { dir, ports } = await launch();
-      launcher!.kill('SIGKILL');
+      const launched = await launchStack(mode);
+      launcher = launched.launcher;
+      const ports = launched.ports;
+      launcher.kill('SIGKILL');
       // Each child sees its IPC channel to the launcher close and stops.
       let left = ports;
       for (let i = 0; i < 150 && left.length > 0; i++) {
@@ -123,7 +91,7 @@ describe.each(['token', 'session'] as const)('npm start launcher, %s mode', (mod
         left = (await Promise.all(ports.map(async (port) => ((await answers(port)) ? [port] : [])))).flat();
       }
       expect(left).toEqual([]);
-      fs.rmSync(dir, { recursive: true, force: true });
+      launched.cleanup();
     }, 60_000);
   }
 });
