@@ -7,7 +7,7 @@ import { decodeJwt, type JWTVerifyGetKey } from 'jose';
 import { AuthError } from '../shared/errors.js';
 import type { Identity } from '../shared/identity.js';
 import { bearerToken, MAX_TOKEN_BYTES } from '../shared/jwt.js';
-import { VerifiedTokenCache } from '../shared/verified-token-cache.js';
+import { verifiedIdentities } from '../shared/verified-token-cache.js';
 import '../shared/session-store.js'; // the SessionData.auth type
 import { verifyAccessToken } from './access-token.js';
 
@@ -39,13 +39,7 @@ export interface AccessTokenVerifier {
  * not one per request.
  */
 export function gatewayAccessTokens(keys: JWTVerifyGetKey, issuer: string): AccessTokenVerifier {
-  const verified = new VerifiedTokenCache(async (token: string) => {
-    const identity = await verifyAccessToken(token, keys, issuer);
-    // Shared by every request that carries this token: nothing may change it.
-    Object.freeze(identity.scopes);
-    Object.freeze(identity);
-    return { value: identity, expiresAt: decodeJwt(token).exp! * 1000 };
-  });
+  const verified = verifiedIdentities((token) => verifyAccessToken(token, keys, issuer));
   return { issuer, verify: (token) => verified.get(token) ?? verified.verify(token) };
 }
 

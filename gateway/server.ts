@@ -86,7 +86,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   });
   // @apollo/gateway 2.14 otherwise sends usage telemetry to Apollo and probes
   // cloud metadata endpoints at construction: a gateway does not phone home.
-  process.env.APOLLO_TELEMETRY_DISABLED = "true";
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     logger: apolloLogger(logger),
     supergraphSdl: authorization.supergraphManager(loader),

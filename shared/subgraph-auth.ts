@@ -4,7 +4,6 @@
  * never looks at headers itself.
  */
 import type { IncomingMessage } from 'node:http';
-import { decodeJwt } from 'jose';
 import type { SubgraphCost } from './auth-cost.js';
 import type { SubgraphConfig } from './config.js';
 import { AuthError } from './errors.js';
@@ -12,7 +11,7 @@ import type { Identity } from './identity.js';
 import { createIdentityTokenVerifier } from './identity-token.js';
 import { bearerToken, remoteKeys } from './jwt.js';
 import { createSessionStore, type SessionStoreObserver } from './session-store.js';
-import { VerifiedTokenCache } from './verified-token-cache.js';
+import { verifiedIdentities } from './verified-token-cache.js';
 
 export type { SubgraphCost } from './auth-cost.js';
 
@@ -52,16 +51,7 @@ function tokenAuthenticator(config: SubgraphConfig): SubgraphAuthenticator {
   });
   // The gateway reuses a token per (identity, subgraph) for most of its
   // lifetime: check each signature once, then answer from memory until `exp`.
-  const verified = new VerifiedTokenCache(async (token: string) => {
-    const identity = await verify(token);
-    // Shared by every request that carries this token: no resolver may change it.
-    if (identity) {
-      Object.freeze(identity.scopes);
-      Object.freeze(identity);
-    }
-    // verify() required `exp`; reading it back needs no second signature check.
-    return { value: identity, expiresAt: decodeJwt(token).exp! * 1000 };
-  });
+  const verified = verifiedIdentities(verify);
   return {
     async identify(req, cost) {
       const token = bearerToken(req.headers.authorization);

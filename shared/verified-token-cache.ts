@@ -11,6 +11,9 @@
  * reached the oldest entry goes first; a dropped token is simply verified
  * again.
  */
+import { decodeJwt } from 'jose';
+import type { Identity } from './identity.js';
+
 export interface Verified<T> {
   value: T;
   /** ms since the epoch: the token's `exp`. */
@@ -74,4 +77,24 @@ export class VerifiedTokenCache<T> {
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     return entry.result;
   }
+}
+
+/**
+ * A cache of the identities behind verified tokens (the gateway's access
+ * tokens, the subgraphs' identity tokens). Each identity is shared by every
+ * request that carries the token, so it is frozen: no resolver may change it.
+ * `verify` has already required `exp`; reading it back needs no second check.
+ */
+export function verifiedIdentities<I extends Identity | null>(
+  verify: (token: string) => Promise<I>,
+  options?: VerifiedTokenCacheOptions,
+): VerifiedTokenCache<I> {
+  return new VerifiedTokenCache(async (token: string) => {
+    const identity = await verify(token);
+    if (identity) {
+      Object.freeze(identity.scopes);
+      Object.freeze(identity);
+    }
+    return { value: identity, expiresAt: decodeJwt(token).exp! * 1000 };
+  }, options);
 }

@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodeJwt, decodeProtectedHeader, generateKeyPair, importPKCS8, SignJWT } from 'jose';
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
+import { loadSigningKeys } from '../gateway/signing-keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintIdentityToken, type SigningKey } from '../shared/identity-token.js';
 import { DEEP_QUERY, startStack, type Stack } from './helpers/stack.js';
@@ -15,10 +16,8 @@ let gatewayKey: SigningKey;
 
 beforeAll(async () => {
   stack = await startStack({ mode: 'token', record: true });
-  const keysDir = stack.env.GATEWAY_KEYS_DIR;
-  const [file] = fs.readdirSync(keysDir);
-  const jwks = (await (await fetch(`${stack.gatewayUrl}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
-  gatewayKey = { kid: jwks.keys[0].kid, privateKey: await importPKCS8(fs.readFileSync(path.join(keysDir, file), 'utf8'), 'EdDSA') };
+  // The gateway's own signing key, read the way the gateway reads it.
+  gatewayKey = (await loadSigningKeys(stack.env.GATEWAY_KEYS_DIR)).current;
 });
 afterAll(async () => {
   await stack?.close();

@@ -3,9 +3,7 @@
  * once, never past its `exp`, refusals are never remembered, and the cost
  * header tells real signature checks from cache hits.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, importPKCS8, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_COST_HEADER } from '../shared/auth-cost.js';
 import { AuthError } from '../shared/errors.js';
@@ -14,6 +12,7 @@ import { createIdentityTokenVerifier, mintIdentityToken, type SigningKey } from 
 import { VerifiedTokenCache } from '../shared/verified-token-cache.js';
 import { mintAccessToken } from '../gateway/access-token.js';
 import { gatewayAccessTokens } from '../gateway/client-auth.js';
+import { loadSigningKeys } from '../gateway/signing-keys.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 const ISSUER = 'http://gateway.test';
@@ -114,10 +113,7 @@ describe('a token-mode subgraph on the wire', () => {
   let gatewayKey: SigningKey;
   beforeAll(async () => {
     stack = await startStack({ mode: 'token' });
-    const keysDir = stack.env.GATEWAY_KEYS_DIR;
-    const [file] = fs.readdirSync(keysDir);
-    const jwks = (await (await fetch(`${stack.gatewayUrl}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
-    gatewayKey = { kid: jwks.keys[0].kid, privateKey: await importPKCS8(fs.readFileSync(path.join(keysDir, file), 'utf8'), 'EdDSA') };
+    gatewayKey = (await loadSigningKeys(stack.env.GATEWAY_KEYS_DIR)).current;
   });
   afterAll(async () => {
     await stack?.close();

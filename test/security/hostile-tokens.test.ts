@@ -4,9 +4,8 @@
  * stable code, follows no URL it names, reaches no subgraph, and leaves the
  * server answering.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { exportJWK, generateKeyPair, importPKCS8, type CryptoKey, type JWTPayload } from 'jose';
+import { exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from 'jose';
+import { loadSigningKeys } from '../../gateway/signing-keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingServer, nowSeconds, signEd25519Raw, signWith, unsigned, type CountingServer } from '../helpers/hostile.js';
 import { startStack, type Stack } from '../helpers/stack.js';
@@ -21,7 +20,7 @@ let bait: CountingServer;
 beforeAll(async () => {
   stack = await startStack({ mode: 'token', record: true });
   const dir = stack.env.GATEWAY_KEYS_DIR;
-  gatewayKey = await importPKCS8(fs.readFileSync(path.join(dir, fs.readdirSync(dir)[0]), 'utf8'), 'EdDSA');
+  gatewayKey = (await loadSigningKeys(dir)).current.privateKey;
   const jwks = (await (await fetch(`${stack.gatewayUrl}/.well-known/jwks.json`)).json()) as { keys: Record<string, string>[] };
   publicJwk = jwks.keys[0];
   kid = publicJwk.kid;
