@@ -4,7 +4,7 @@
  * — the price of the current auth mode for this one request.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { GatewayContext } from './datasource.js';
+import type { GatewayContext } from './subgraph-client.js';
 
 export function authCostExtension(): ApolloServerPlugin<GatewayContext> {
   return {

@@ -1,7 +1,8 @@
 /** The gateway process: configuration from the environment, clean stop on signals. */
-import { loadGatewayConfig, runMain } from '../shared/config.js';
-import { stopOnExitSignals } from '../shared/lifecycle.js';
-import { createLogger } from '../shared/logger.js';
+import { runMain } from '../shared/config/env.js';
+import { loadGatewayConfig } from '../shared/config/gateway.js';
+import { createLogger } from '../shared/observability/logger.js';
+import { stopOnExitSignals } from '../shared/service/lifecycle.js';
 import { startGateway } from './server.js';
 
 void runMain(async () => {

@@ -36,16 +36,8 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import type { HardeningConfig } from '../shared/config.js';
-import { AuthError, errorBody } from '../shared/errors.js';
-
-export type RequestLimitCode =
-  | 'PAYLOAD_TOO_LARGE'
-  | 'JSON_TOO_DEEP'
-  | 'QUERY_TOO_LARGE'
-  | 'QUERY_TOO_DEEP'
-  | 'TOO_MANY_ALIASES'
-  | 'TOO_MANY_ROOT_FIELDS';
+import type { HardeningConfig } from '../shared/config/gateway.js';
+import { errorBody, PublicError, toGraphQLError, type RequestLimitCode } from '../shared/errors.js';
 
 export interface RequestLimits {
   /** Express middleware for /graphql, in front of Apollo: body parser, body depth, query size. */
@@ -70,7 +62,7 @@ export function requestLimits(hardening: HardeningConfig): RequestLimits {
         // Strict UTF-8: the JSON decoder would silently turn invalid bytes into U+FFFD.
         // JSON is UTF-8 (RFC 8259 §8.1): no other charset, no invalid bytes.
         verify: (_req, _res, buffer, encoding) => {
-          if (encoding.toLowerCase() !== 'utf-8' || !isUtf8(buffer)) throw new AuthError('BAD_REQUEST', 'request body is not valid UTF-8 JSON');
+          if (encoding.toLowerCase() !== 'utf-8' || !isUtf8(buffer)) throw new PublicError('BAD_REQUEST', 'request body is not valid UTF-8 JSON');
         },
       }),
       (req, res, next) => {
@@ -119,7 +111,7 @@ export function requestLimits(hardening: HardeningConfig): RequestLimits {
 }
 
 function limitError(code: RequestLimitCode, message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
+  return toGraphQLError(new PublicError(code, message));
 }
 
 function describe(count: number): string {

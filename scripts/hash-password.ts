@@ -1,5 +1,5 @@
-/** Prints the scrypt hash of a password, for gateway/users.ts. */
-import { hashPassword } from '../gateway/users.js';
+/** Prints the scrypt hash of a password, for gateway/auth/users.ts. */
+import { hashPassword } from '../gateway/auth/users.js';
 
 const password = process.argv[2];
 if (!password) {

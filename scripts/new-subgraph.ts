@@ -18,9 +18,9 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { composeServices } from '@apollo/composition';
-import { SUBGRAPH_NAME_PATTERN } from '../shared/config.js';
+import { SUBGRAPH_NAME_PATTERN } from '../shared/config/common.js';
 import type { SubgraphDefinition } from '../shared/subgraph-server.js';
-import { readSubgraphList, SubgraphListError, type SubgraphEntry } from '../gateway/subgraph-list.js';
+import { readSubgraphList, SubgraphListError, type SubgraphEntry } from '../gateway/supergraph/subgraph-list.js';
 
 const TEMPLATE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates', 'subgraph');
 const DEFAULT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

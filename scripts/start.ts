@@ -14,8 +14,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { loadGatewayConfig, runMain } from '../shared/config.js';
-import { readSubgraphList } from '../gateway/subgraph-list.js';
+import { readSubgraphList } from '../gateway/supergraph/subgraph-list.js';
+import { runMain } from '../shared/config/env.js';
+import { loadGatewayConfig } from '../shared/config/gateway.js';
+import { watchFile, type FileWatch } from '../shared/file-watch.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const colors = [36, 35, 33, 32, 34, 31, 96, 95];
@@ -67,14 +69,12 @@ void runMain(async () => {
   const retiring = new Set<string>();
   let launched = 0;
   let stopping = false;
-  let watcher: fs.FSWatcher | undefined;
-  let debounce: NodeJS.Timeout | undefined;
+  let watch: FileWatch | undefined;
 
   const stopAll = (code: number) => {
     if (stopping) return;
     stopping = true;
-    watcher?.close();
-    clearTimeout(debounce);
+    watch?.close();
     for (const child of children.values()) child.kill('SIGTERM');
     const force = setTimeout(() => {
       for (const child of children.values()) child.kill('SIGKILL');
@@ -138,20 +138,13 @@ void runMain(async () => {
       child.kill('SIGTERM');
     }
   };
-  try {
-    // The folder, not the file: the list is replaced by rename (see gateway/supergraph.ts).
-    watcher = fs.watch(path.dirname(config.subgraphsFile), { persistent: false }, (_event, filename) => {
-      if (filename && filename.toString() !== path.basename(config.subgraphsFile)) return;
-      if (debounce) return;
-      debounce = setTimeout(() => {
-        debounce = undefined;
-        if (!stopping) sync();
-      }, 200);
-    });
-    watcher.on('error', () => watcher?.close());
-  } catch (error) {
-    console.log(`[start] not following ${config.subgraphsFile} (${(error as Error).message}); restart to launch new subgraphs`);
-  }
+  // The list is replaced by rename, as the gateway's loader knows too (shared/file-watch.ts).
+  watch = watchFile(config.subgraphsFile, () => {
+    if (!stopping) sync();
+  }, {
+    debounceMs: 200,
+    onError: (error) => console.log(`[start] not following ${config.subgraphsFile} (${error.message}); restart to launch new subgraphs`),
+  });
 
   process.once('SIGINT', () => stopAll(0));
   process.once('SIGTERM', () => stopAll(0));

@@ -1,59 +1,132 @@
+/**
+ * Every error code a client of the gateway or of a subgraph can see, with
+ * its HTTP status: one table, one union. Clients and tests rely on the
+ * code, never on the message text, so a code is never renamed once it has
+ * shipped. docs/design.md lists them for readers.
+ *
+ * A non-GraphQL error is `{"error":{"code","message"}}` (errorBody); a
+ * GraphQL error carries the code in `extensions.code` (toGraphQLError).
+ */
 import { GraphQLError } from 'graphql';
 
-/**
- * Every refusal the gateway or a subgraph makes for an authentication reason
- * has one of these codes. Clients and tests rely on the code, never on the
- * message text, so a code is never renamed once it has shipped.
- */
-export type AuthErrorCode =
+export const PUBLIC_ERROR_STATUS = {
+  // --- authentication (AuthError) -------------------------------------
   /** Login with an unknown user or a wrong password (the two are not told apart). */
-  | 'INVALID_CREDENTIALS'
-  /** A subgraph was called without the gateway's identity token. */
-  | 'TOKEN_MISSING'
-  /** Malformed, forged, wrong alg/typ/iss/aud, unknown key: anything but a good token. */
-  | 'TOKEN_INVALID'
-  /** A well-formed token from the right issuer whose lifetime is over. */
-  | 'TOKEN_EXPIRED'
-  /** The keys needed to verify a token could not be fetched (JWKS unreachable). */
-  | 'KEYS_UNAVAILABLE'
-  /** The session store did not answer in time. */
-  | 'SESSION_STORE_UNAVAILABLE'
-  /** The request itself is malformed (bad JSON, wrong shape). */
-  | 'BAD_REQUEST'
-  /** The gateway has not composed a supergraph yet. */
-  | 'GATEWAY_NOT_READY'
-  /** Too many login attempts from this client or for this username; see Retry-After. */
-  | 'RATE_LIMITED'
-  /** GET /metrics without the bearer token METRICS_TOKEN asks for (missing and wrong are not told apart). */
-  | 'METRICS_TOKEN_REQUIRED';
-
-const HTTP_STATUS: Record<AuthErrorCode, number> = {
   INVALID_CREDENTIALS: 401,
+  /** A subgraph was called without the gateway's identity token. */
   TOKEN_MISSING: 401,
+  /** Malformed, forged, wrong alg/typ/iss/aud, unknown key: anything but a good token. */
   TOKEN_INVALID: 401,
+  /** A well-formed token from the right issuer whose lifetime is over. */
   TOKEN_EXPIRED: 401,
+  /** The keys needed to verify a token could not be fetched (JWKS unreachable). */
   KEYS_UNAVAILABLE: 503,
+  /** The session store (or the login-limit store on it) did not answer in time. */
   SESSION_STORE_UNAVAILABLE: 503,
-  BAD_REQUEST: 400,
-  GATEWAY_NOT_READY: 503,
-  RATE_LIMITED: 429,
-  METRICS_TOKEN_REQUIRED: 401,
-};
 
-export class AuthError extends Error {
-  readonly code: AuthErrorCode;
+  // --- abuse and limits -------------------------------------------------
+  /** Too many login attempts from this client or for this username; see Retry-After. */
+  RATE_LIMITED: 429,
+  /** The request body is larger than MAX_REQUEST_BYTES. */
+  PAYLOAD_TOO_LARGE: 413,
+  /** The body nests arrays/objects deeper than MAX_JSON_DEPTH. */
+  JSON_TOO_DEEP: 400,
+  /** The query text is longer than MAX_QUERY_LENGTH or has more than MAX_QUERY_TOKENS tokens. */
+  QUERY_TOO_LARGE: 400,
+  /** The operation nests fields deeper than MAX_QUERY_DEPTH. */
+  QUERY_TOO_DEEP: 400,
+  /** The operation uses more than MAX_QUERY_ALIASES aliases. */
+  TOO_MANY_ALIASES: 400,
+  /** The operation has more than MAX_ROOT_FIELDS top-level fields. */
+  TOO_MANY_ROOT_FIELDS: 400,
+  /** The request itself is malformed (bad JSON, not UTF-8, wrong shape). */
+  BAD_REQUEST: 400,
+
+  // --- authorization ------------------------------------------------------
+  /** A field or type the caller may not see (@authenticated, @requiresScopes, @policy): null at its path. */
+  UNAUTHORIZED_FIELD_OR_TYPE: 200,
+
+  // --- readiness and the service itself -----------------------------------
+  /** The gateway has not composed a supergraph yet. */
+  GATEWAY_NOT_READY: 503,
+  /** GET /metrics without the bearer token METRICS_TOKEN asks for (missing and wrong are not told apart). */
+  METRICS_TOKEN_REQUIRED: 401,
+  /** The playground page was asked for but its bundle is not built. */
+  PLAYGROUND_NOT_BUILT: 503,
+  /** No such endpoint. */
+  NOT_FOUND: 404,
+  /** A known endpoint asked with another method; see Allow. */
+  METHOD_NOT_ALLOWED: 405,
+  /** Anything unexpected; the details are in the log, never in the answer. */
+  INTERNAL_SERVER_ERROR: 500,
+
+  // --- why a supergraph (re)load failed: /readyz's `supergraph.failure.code`. The status is
+  // /readyz's while no supergraph serves; with a last good one serving it stays 200. ---
+  /** SUBGRAPHS_FILE is unreadable, not JSON, or fails validation. */
+  SUBGRAPH_LIST_INVALID: 503,
+  /** A subgraph did not give its SDL (down, refused the gateway's token, timed out, answered errors). */
+  SUBGRAPH_UNREACHABLE: 503,
+  /** The subgraphs do not compose (`codes` holds the composition error codes). */
+  COMPOSITION_FAILED: 503,
+  /** The gateway refused the composed supergraph. */
+  SUPERGRAPH_REJECTED: 503,
+
+  // --- codes Apollo Server and @apollo/gateway assign (kept, not ours to rename) ---
+  GRAPHQL_PARSE_FAILED: 400,
+  GRAPHQL_VALIDATION_FAILED: 400,
+  BAD_USER_INPUT: 400,
+  OPERATION_RESOLUTION_FAILURE: 400,
+  PERSISTED_QUERY_NOT_FOUND: 200,
+  PERSISTED_QUERY_NOT_SUPPORTED: 200,
+  /** A subgraph answered an error without a code of its own. */
+  DOWNSTREAM_SERVICE_ERROR: 200,
+} as const satisfies Record<string, number>;
+
+export type PublicErrorCode = keyof typeof PUBLIC_ERROR_STATUS;
+
+/** The codes of authentication refusals: what AuthError carries. */
+export type AuthErrorCode = Extract<
+  PublicErrorCode,
+  'INVALID_CREDENTIALS' | 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'KEYS_UNAVAILABLE' | 'SESSION_STORE_UNAVAILABLE'
+>;
+
+/** Refusals of a request for its size or shape (gateway/request-limits.ts). */
+export type RequestLimitCode = Extract<
+  PublicErrorCode,
+  'PAYLOAD_TOO_LARGE' | 'JSON_TOO_DEEP' | 'QUERY_TOO_LARGE' | 'QUERY_TOO_DEEP' | 'TOO_MANY_ALIASES' | 'TOO_MANY_ROOT_FIELDS'
+>;
+
+/** Why a supergraph load failed (gateway/supergraph/). */
+export type SupergraphFailureCode = Extract<
+  PublicErrorCode,
+  'SUBGRAPH_LIST_INVALID' | 'SUBGRAPH_UNREACHABLE' | 'COMPOSITION_FAILED' | 'SUPERGRAPH_REJECTED'
+>;
+
+/** An error meant for the client: its code and status are public, its message is written for them. */
+export class PublicError<Code extends PublicErrorCode = PublicErrorCode> extends Error {
   readonly status: number;
 
-  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: Code,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
-    this.name = 'AuthError';
-    this.code = code;
-    this.status = HTTP_STATUS[code];
+    this.name = 'PublicError';
+    this.status = PUBLIC_ERROR_STATUS[code];
   }
 }
 
-/** The JSON body of a non-GraphQL error response (login, logout, readiness). */
-export function errorBody(code: string, message: string) {
+/** A refusal for an authentication reason: a credential that is missing, bad, or cannot be checked now. */
+export class AuthError extends PublicError<AuthErrorCode> {
+  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'AuthError';
+  }
+}
+
+/** The JSON body of a non-GraphQL error response (login, logout, readiness, limits). */
+export function errorBody(code: PublicErrorCode, message: string) {
   return { error: { code, message } };
 }
 
@@ -62,7 +135,7 @@ export function errorBody(code: string, message: string) {
  * `extensions.http.status` into the response status, so a bad token is an
  * HTTP 401, not a GraphQL 200 with an error inside.
  */
-export function toGraphQLError(error: AuthError): GraphQLError {
+export function toGraphQLError(error: PublicError): GraphQLError {
   return new GraphQLError(error.message, {
     extensions: { code: error.code, http: { status: error.status } },
   });

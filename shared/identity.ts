@@ -23,3 +23,10 @@ export function parseScopes(scope: unknown): string[] {
   if (typeof scope !== 'string' || scope.trim() === '') return [];
   return scope.trim().split(/\s+/);
 }
+
+/** A person who has just proven who they are (a password today): what signing in records. */
+export interface SignedInUser {
+  identity: Identity;
+  username: string;
+  name: string;
+}

@@ -1,30 +1,33 @@
 /**
- * Runs one subgraph: @apollo/subgraph schema, Apollo Server on Express, and
- * the shared auth context. Every subgraph's entry point is a call to this, so
- * a subgraph author writes only a schema and resolvers.
+ * Runs one subgraph: @apollo/subgraph schema, Apollo Server on the shared
+ * service skeleton (shared/service/), and the subgraph end of the auth mode
+ * (shared/auth-modes/). Every subgraph's entry point is a call to this, so a
+ * subgraph author writes only a schema and resolvers.
  */
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import express from 'express';
-import type { Registry } from 'prom-client';
 import type { DocumentNode } from 'graphql';
-import { loadSubgraphConfig, runMain, type SubgraphConfig } from './config.js';
-import { AUTH_COST_HEADER, emptySubgraphCost, formatSubgraphCost } from './auth-cost.js';
-import { createPolicyRegistry, protectSubgraphSchema } from './authorization.js';
-import { AuthError, toGraphQLError } from './errors.js';
-import { jsonErrorHandler, listen, type RunningServer } from './http.js';
+import type { Registry } from 'prom-client';
+import { AUTH_MODES } from './auth-modes/index.js';
+import type { SubgraphAuthenticator } from './auth-modes/contract.js';
+import { SESSION_ID_HEADER } from './auth-modes/session/session-record.js';
+import { createPolicyRegistry } from './authorization/rules.js';
+import { POLICIES } from './authorization/policies.js';
+import { protectSubgraphSchema } from './authorization/subgraph.js';
+import { runMain } from './config/env.js';
+import { loadSubgraphConfig, type SubgraphConfig } from './config/subgraph.js';
 import type { Identity } from './identity.js';
-import { apolloLogger, createLogger, shortHash, type Logger } from './logger.js';
-import { createSubgraphMetrics, metricsHandler } from './metrics.js';
-import { operationObserver, type ObservedContext } from './operation-observer.js';
-import { requestLogging } from './request-log.js';
-import { POLICIES } from './policies.js';
-import { jsonFallback, publicErrorFormatter } from './error-hygiene.js';
-import { stopOnExitSignals } from './lifecycle.js';
-import { createSubgraphAuthenticator, SESSION_ID_HEADER, type SubgraphAuthenticator } from './subgraph-auth.js';
+import { AUTH_COST_HEADER, emptySubgraphCost, formatSubgraphCost } from './observability/auth-cost.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createSubgraphMetrics } from './observability/metrics.js';
+import type { ObservedContext } from './observability/operation-observer.js';
+import { apolloDefaults, graphqlHandler } from './service/apollo.js';
+import { serviceApp, use } from './service/app.js';
+import { listen, type RunningServer } from './service/http.js';
+import { stopOnExitSignals } from './service/lifecycle.js';
 
 export interface SubgraphContext extends ObservedContext {
   /** The caller, or null when anonymous. Set by the shared auth context, never by resolvers. */
@@ -57,87 +60,55 @@ export interface SubgraphOptions {
   authenticator?: SubgraphAuthenticator;
 }
 
-export async function startSubgraph(
-  definition: SubgraphDefinition,
-  config: SubgraphConfig,
-  options: SubgraphOptions = {},
-): Promise<RunningSubgraph> {
+export async function startSubgraph(definition: SubgraphDefinition, config: SubgraphConfig, options: SubgraphOptions = {}): Promise<RunningSubgraph> {
   const logger = options.logger ?? createLogger({ service: definition.name, ...config.logging });
   const metrics = createSubgraphMetrics({ processMetrics: options.processMetrics });
-  const auth = options.authenticator ?? (await createSubgraphAuthenticator(config, { storeObserver: metrics.sessionStore }));
+  const auth = options.authenticator ?? (await AUTH_MODES[config.authMode].subgraph({ config, storeObserver: metrics.sessionStore }));
   const apollo = new ApolloServer<SubgraphContext>({
-    logger: apolloLogger(logger),
-    // The schema's @authenticated/@requiresScopes/@policy, enforced here too (shared/authorization.ts).
+    // The schema's @authenticated/@requiresScopes/@policy, enforced here too (shared/authorization/).
+    // Normally the gateway filtered a denied field out before; a denial here is a request that bypassed it.
     schema: protectSubgraphSchema(
       buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
       definition.typeDefs,
       createPolicyRegistry(POLICIES, (message) => logger.warn(message)),
-      (directive, coordinate, context) => {
-        // Normally the gateway filtered the field out before; a denial here is a request that bypassed it.
-        metrics.denial(directive);
-        const record = (context as SubgraphContext).request;
-        if (record) ((record.fields.denied as string[] | undefined) ??= []).push(`${coordinate} @${directive}`);
-      },
+      (directive, coordinate, context) => (context as SubgraphContext).request?.deny(directive, coordinate),
     ),
-    // No Apollo usage reporting here, so no inline traces to compute.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), operationObserver<SubgraphContext>(metrics)],
-    includeStacktraceInErrorResponses: false,
-    // In production a resolver's internal message never leaves the subgraph (shared/error-hygiene.ts).
-    formatError: publicErrorFormatter({ production: config.production, log: (message) => logger.error(message) }),
+    ...apolloDefaults<SubgraphContext>({
+      logger,
+      production: config.production,
+      // No Apollo usage reporting here, so no inline traces to compute.
+      plugins: [ApolloServerPluginInlineTraceDisabled()],
+    }),
   });
   await apollo.start();
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', subgraph: definition.name });
+  const graphql = graphqlHandler(apollo, async (req, res, record) => {
+    const cost = emptySubgraphCost();
+    // A session id is a credential: only its hash is logged, to correlate with the gateway's line.
+    const sid = req.headers[SESSION_ID_HEADER];
+    if (typeof sid === 'string') record.session(sid);
+    try {
+      const identity = await auth.identify(req, cost);
+      record.verified(cost);
+      record.authenticated(identity);
+      return { identity, request: record };
+    } finally {
+      // The gateway adds this up per client request (shared/observability/auth-cost.ts).
+      if (!config.production) res.setHeader(AUTH_COST_HEADER, formatSubgraphCost(cost));
+    }
   });
-  app.get('/readyz', async (_req, res) => {
-    const store = await auth.readiness();
-    res.status(store.ok ? 200 : 503).json({ status: store.ok ? 'ready' : 'not ready', subgraph: definition.name, store });
+  const app = serviceApp({
+    logger,
+    // Only the gateway may call a subgraph, so a refusal here is worth a warning of its own.
+    requests: { method: config.authMode, metrics, warnOnRefusal: true },
+    metricsToken: config.metricsToken,
+    health: { subgraph: definition.name },
+    readiness: async () => {
+      const store = await auth.readiness();
+      return { ready: store.ok, details: { subgraph: definition.name, store } };
+    },
+    routes: [use('/graphql', express.json({ limit: '1mb' }), graphql)],
   });
-  // Scrapes and probes are not logged; everything below gets an access line with the gateway's request id and trace.
-  app.get('/metrics', metricsHandler(metrics.registry, config.metricsToken));
-  app.use(requestLogging(logger));
-  app.use(
-    '/graphql',
-    express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const cost = emptySubgraphCost();
-        const request = req.observed;
-        // A session id is a credential: only its hash is logged, to correlate with the gateway's line.
-        const sid = req.headers[SESSION_ID_HEADER];
-        if (request && typeof sid === 'string') request.fields.session = shortHash(sid);
-        try {
-          const identity = await auth.identify(req, cost);
-          metrics.verified(cost.tokensVerified, cost.verifyCacheHits);
-          metrics.authentication(config.authMode, identity ? 'ok' : 'anonymous');
-          if (request) request.fields.user = identity?.id ?? null;
-          return { identity, request };
-        } catch (error) {
-          if (error instanceof AuthError) {
-            metrics.authentication(config.authMode, 'refused', error.code);
-            if (config.authMode === 'token') metrics.verifyFailure(error.code);
-            metrics.request('unknown', 'refused');
-            // The reason, never the token: a log line must not be a credential. Only the
-            // gateway may call a subgraph, so a refusal here is worth a warning of its own.
-            if (request) {
-              request.fields.authCode = error.code;
-              request.log.warn('request refused', { authCode: error.code, reason: error.message });
-            }
-            throw toGraphQLError(error);
-          }
-          throw error;
-        } finally {
-          // The gateway adds this up per client request (see shared/auth-cost.ts).
-          if (!config.production) res.setHeader(AUTH_COST_HEADER, formatSubgraphCost(cost));
-        }
-      },
-    }),
-  );
-  app.use(jsonFallback({ '/healthz': 'GET, HEAD', '/readyz': 'GET, HEAD', '/metrics': 'GET, HEAD' }));
-  app.use(jsonErrorHandler);
 
   const running = await listen(app, config.port);
   return {

@@ -6,18 +6,18 @@
 import fs from 'node:fs';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintAccessToken } from '../gateway/access-token.js';
-import { loadSigningKeys } from '../gateway/signing-keys.js';
+import { mintAccessToken } from '../shared/auth-modes/token/access-token.js';
+import { loadSigningKeys } from '../gateway/auth/signing-keys.js';
 import {
   allowed,
   createPolicyRegistry,
   fieldChecks,
   readAuthorizationRules,
   type Check,
-} from '../shared/authorization.js';
+} from '../shared/authorization/rules.js';
 import { userIdentity } from '../shared/identity.js';
-import { loadSubgraphConfig } from '../shared/config.js';
-import { POLICIES } from '../shared/policies.js';
+import { loadSubgraphConfig } from '../shared/config/subgraph.js';
+import { POLICIES } from '../shared/authorization/policies.js';
 import { startSubgraph, type SubgraphDefinition } from '../shared/subgraph-server.js';
 import { costResolverCalls } from '../subgraphs/products/index.js';
 import { eventually } from './helpers/eventually.js';

@@ -11,10 +11,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadGatewayConfig } from '../shared/config.js';
-import { mintAccessToken } from '../gateway/access-token.js';
+import { ConfigError } from '../shared/config/env.js';
+import { loadGatewayConfig } from '../shared/config/gateway.js';
+import { mintAccessToken } from '../shared/auth-modes/token/access-token.js';
 import { buildPlayground } from '../gateway/playground/build.js';
-import { loadSigningKeys } from '../gateway/signing-keys.js';
+import { loadSigningKeys } from '../gateway/auth/signing-keys.js';
 import { IN_CI, modeVariants } from './helpers/modes.js';
 import { startStack, type Stack } from './helpers/stack.js';
 

@@ -4,7 +4,7 @@
  * and a fast, clear answer while the store is down.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SESSION_COOKIE } from '../gateway/auth-mode.js';
+import { SESSION_COOKIE } from '../shared/auth-modes/session/gateway.js';
 import { DEEP_QUERY, startStack, type Stack } from './helpers/stack.js';
 import { privateRedis, type PrivateRedis } from './helpers/redis.js';
 import { IN_CI, redisAvailable, REDIS_URL } from './helpers/modes.js';

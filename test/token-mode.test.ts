@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
-import { loadSigningKeys } from '../gateway/signing-keys.js';
+import { loadSigningKeys } from '../gateway/auth/signing-keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintIdentityToken, type SigningKey } from '../shared/identity-token.js';
+import { mintIdentityToken, type SigningKey } from '../shared/auth-modes/token/identity-token.js';
 import { DEEP_QUERY, startStack, type Stack } from './helpers/stack.js';
 
 let stack: Stack;

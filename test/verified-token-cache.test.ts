@@ -5,14 +5,14 @@
  */
 import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTH_COST_HEADER } from '../shared/auth-cost.js';
+import { AUTH_COST_HEADER } from '../shared/observability/auth-cost.js';
 import { AuthError } from '../shared/errors.js';
 import type { Identity } from '../shared/identity.js';
-import { createIdentityTokenVerifier, mintIdentityToken, type SigningKey } from '../shared/identity-token.js';
+import { createIdentityTokenVerifier, mintIdentityToken, type SigningKey } from '../shared/auth-modes/token/identity-token.js';
 import { VerifiedTokenCache } from '../shared/verified-token-cache.js';
-import { mintAccessToken } from '../gateway/access-token.js';
-import { gatewayAccessTokens } from '../gateway/client-auth.js';
-import { loadSigningKeys } from '../gateway/signing-keys.js';
+import { mintAccessToken } from '../shared/auth-modes/token/access-token.js';
+import { gatewayAccessTokens } from '../shared/auth-modes/token/access-token.js';
+import { loadSigningKeys } from '../gateway/auth/signing-keys.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 const ISSUER = 'http://gateway.test';

@@ -5,6 +5,7 @@
  * Apollo Server untouched.
  */
 import express, { Router, type Request } from 'express';
+import type { AuthModeName } from '../../shared/auth-modes/index.js';
 import { errorBody } from '../../shared/errors.js';
 import { isPlaygroundBuilt, PLAYGROUND_DIST } from './assets.js';
 
@@ -12,7 +13,7 @@ export const PLAYGROUND_ASSET_PATH = '/playground';
 
 export interface PlaygroundOptions {
   /** The gateway's auth mode; the page needs it to know how to carry the credential. */
-  mode: 'token' | 'session';
+  mode: AuthModeName;
   /** Where the built bundle is (tests may point elsewhere). */
   distDir?: string;
 }

@@ -1,11 +1,11 @@
 /**
  * Child process: the gateway under test, either ours (configured from an
- * env map through shared/config.ts, exactly as `gateway/main.ts` would be)
+ * env map through shared/config/, exactly as `gateway/main.ts` would be)
  * or the stock baseline. Answers `cpu` with its own CPU time so the parent
  * can charge it per request.
  */
-import { loadGatewayConfig } from '../../shared/config.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { loadGatewayConfig } from '../../shared/config/gateway.js';
+import { silentLogger } from '../../shared/observability/logger.js';
 import { startGateway } from '../../gateway/server.js';
 import { startStockGateway } from './baseline.js';
 import { cpuMs, serveParent } from './child.js';

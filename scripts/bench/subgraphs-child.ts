@@ -1,12 +1,12 @@
 /**
  * Child process: the four demo subgraphs, configured from an env map through
- * shared/config.ts like their own entry points, or with auth switched off
+ * shared/config/ like their own entry points, or with auth switched off
  * (the baseline). Counts the HTTP requests and TCP connections each server
  * accepts, so the parent can tell subgraph fetches per request and whether
  * the gateway reuses its connections (keep-alive).
  */
-import { loadSubgraphConfig } from '../../shared/config.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { loadSubgraphConfig } from '../../shared/config/subgraph.js';
+import { silentLogger } from '../../shared/observability/logger.js';
 import { startSubgraph, type RunningSubgraph } from '../../shared/subgraph-server.js';
 import { accountsSubgraph } from '../../subgraphs/accounts/index.js';
 import { ordersSubgraph } from '../../subgraphs/orders/index.js';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEEP_QUERY, freePort, tempDir } from '../../test/helpers/stack.js';
-import type { AuthCost } from '../../shared/auth-cost.js';
+import type { AuthCost } from '../../shared/observability/auth-cost.js';
 import { spawnChild, type ChildHandle } from './child.js';
 import type { GatewaySpec } from './gateway-child.js';
 import type { SubgraphsSpec, SubgraphStats } from './subgraphs-child.js';

@@ -17,7 +17,7 @@ const typeDefs = parse(/* GraphQL */ `
     price: Float!
     "What the product costs us; needs the admin scope."
     cost: Float @requiresScopes(scopes: [["admin"]])
-    "Who supplies it; only for employees (the employee policy, shared/policies.ts)."
+    "Who supplies it; only for employees (the employee policy, shared/authorization/policies.ts)."
     supplier: String @policy(policies: [["employee"]])
   }
 `);

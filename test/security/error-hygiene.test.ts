@@ -7,7 +7,7 @@
  */
 import { GraphQLError, parse } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GENERIC_ERROR_MESSAGE } from '../../shared/error-hygiene.js';
+import { GENERIC_ERROR_MESSAGE } from '../../shared/service/error-hygiene.js';
 import type { SubgraphDefinition } from '../../shared/subgraph-server.js';
 import { modeVariants } from '../helpers/modes.js';
 import { expectStillServes, postGraphQL, refusedAtGateway, send, subgraphOperations } from '../helpers/refusals.js';

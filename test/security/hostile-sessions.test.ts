@@ -4,7 +4,7 @@
  * passed on to a subgraph.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SESSION_COOKIE } from '../../gateway/auth-mode.js';
+import { SESSION_COOKIE } from '../../shared/auth-modes/session/gateway.js';
 import { modeVariants } from '../helpers/modes.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 

@@ -5,7 +5,7 @@
  * server answering.
  */
 import { exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from 'jose';
-import { loadSigningKeys } from '../../gateway/signing-keys.js';
+import { loadSigningKeys } from '../../gateway/auth/signing-keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingServer, nowSeconds, signEd25519Raw, signWith, unsigned, type CountingServer } from '../helpers/hostile.js';
 import { startStack, type Stack } from '../helpers/stack.js';

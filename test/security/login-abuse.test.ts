@@ -8,8 +8,8 @@
  * counts only its own attempts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadGatewayConfig } from '../../shared/config.js';
-import { DUMMY_HASH, hashPassword } from '../../gateway/users.js';
+import { loadGatewayConfig } from '../../shared/config/gateway.js';
+import { DUMMY_HASH, hashPassword } from '../../gateway/auth/users.js';
 import { modeVariants } from '../helpers/modes.js';
 import { expectStillServes, send, subgraphOperations, type Answer } from '../helpers/refusals.js';
 import { startStack, type Stack } from '../helpers/stack.js';

@@ -6,7 +6,8 @@
  */
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadGatewayConfig } from '../../shared/config.js';
+import { ConfigError } from '../../shared/config/env.js';
+import { loadGatewayConfig } from '../../shared/config/gateway.js';
 import { modeVariants } from '../helpers/modes.js';
 import { expectStillServes, postGraphQL, refusedAtGateway, send, subgraphOperations } from '../helpers/refusals.js';
 import { DEEP_QUERY, startStack, type Stack } from '../helpers/stack.js';

@@ -3,8 +3,10 @@
  * (with their scopes), a login form and a log-out button. Plain
  * createElement calls keep the project's TypeScript setup free of JSX.
  */
-import { createElement as h, useEffect, useState, type FormEvent } from 'react';
+import { createElement as h, Fragment, useEffect, useState, type FormEvent } from 'react';
 import type { AuthState, PlaygroundAuth } from './auth.js';
+
+type Account = Extract<AuthState, { status: 'logged-in' }>['account'];
 
 function useAuthState(auth: PlaygroundAuth): AuthState {
   const [state, setState] = useState(auth.state);
@@ -19,6 +21,55 @@ const MODE_HINT = {
 
 export function LoginPanel({ auth }: { auth: PlaygroundAuth }) {
   const state = useAuthState(auth);
+  const mode = h(
+    'span',
+    { className: 'pg-mode', title: MODE_HINT[auth.mode] },
+    'Auth mode: ',
+    h('strong', { 'data-testid': 'auth-mode' }, auth.mode),
+  );
+  const body =
+    state.status === 'logged-in'
+      ? [h(LoggedIn, { key: 'in', auth, account: state.account })]
+      : [
+          h(
+            'span',
+            { key: 'status', className: 'pg-status', role: 'status', 'data-testid': 'auth-status', 'data-state': 'logged-out', 'data-reason': state.reason },
+            h('strong', null, 'Logged out'),
+            state.notice ? h('span', { className: 'pg-notice', 'data-testid': 'auth-notice' }, ` — ${state.notice}`) : ' — queries run anonymously',
+          ),
+          h(LoginForm, { key: 'form', auth }),
+        ];
+  return h('header', { className: 'pg-panel', 'aria-label': 'Login' }, mode, ...body);
+}
+
+function LoggedIn({ auth, account }: { auth: PlaygroundAuth; account: Account }) {
+  const [busy, setBusy] = useState(false);
+  async function onLogout() {
+    setBusy(true);
+    try {
+      await auth.logout();
+    } finally {
+      setBusy(false);
+    }
+  }
+  const scopes = account.scopes === undefined ? 'unknown' : account.scopes.length > 0 ? account.scopes.join(' ') : 'none';
+  return h(
+    Fragment,
+    null,
+    h(
+      'span',
+      { className: 'pg-status', role: 'status', 'data-testid': 'auth-status', 'data-state': 'logged-in' },
+      'Logged in as ',
+      h('strong', { 'data-testid': 'auth-user' }, account.username),
+      account.name ? ` (${account.name}${account.id ? `, ${account.id}` : ''})` : '',
+      ' · scopes: ',
+      h('span', { 'data-testid': 'auth-scopes' }, scopes),
+    ),
+    h('button', { type: 'button', onClick: onLogout, disabled: busy }, 'Log out'),
+  );
+}
+
+function LoginForm({ auth }: { auth: PlaygroundAuth }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
@@ -31,11 +82,7 @@ export function LoginPanel({ auth }: { auth: PlaygroundAuth }) {
     try {
       const result = await auth.login(username, password);
       if (result.ok) setPassword('');
-      else
-        setError({
-          code: result.code,
-          message: result.code === 'INVALID_CREDENTIALS' ? 'Wrong username or password.' : `Login failed (${result.code}).`,
-        });
+      else setError({ code: result.code, message: result.code === 'INVALID_CREDENTIALS' ? 'Wrong username or password.' : `Login failed (${result.code}).` });
     } catch {
       setError({ code: 'UNREACHABLE', message: 'The gateway could not be reached.' });
     } finally {
@@ -43,64 +90,14 @@ export function LoginPanel({ auth }: { auth: PlaygroundAuth }) {
     }
   }
 
-  async function onLogout() {
-    setBusy(true);
-    try {
-      await auth.logout();
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  const mode = h(
-    'span',
-    { className: 'pg-mode', title: MODE_HINT[auth.mode] },
-    'Auth mode: ',
-    h('strong', { 'data-testid': 'auth-mode' }, auth.mode),
-  );
-
-  if (state.status === 'logged-in') {
-    const { account } = state;
-    const scopes = account.scopes === undefined ? 'unknown' : account.scopes.length > 0 ? account.scopes.join(' ') : 'none';
-    return h(
-      'header',
-      { className: 'pg-panel', 'aria-label': 'Login' },
-      mode,
-      h(
-        'span',
-        { className: 'pg-status', role: 'status', 'data-testid': 'auth-status', 'data-state': 'logged-in' },
-        'Logged in as ',
-        h('strong', { 'data-testid': 'auth-user' }, account.username),
-        account.name ? ` (${account.name}${account.id ? `, ${account.id}` : ''})` : '',
-        ' · scopes: ',
-        h('span', { 'data-testid': 'auth-scopes' }, scopes),
-      ),
-      h('button', { type: 'button', onClick: onLogout, disabled: busy }, 'Log out'),
-    );
-  }
-
+  const field = (name: string, label: string, value: string, set: (value: string) => void, extra: Record<string, unknown>) =>
+    h('label', null, `${label} `, h('input', { name, required: true, value, onChange: (e: { target: HTMLInputElement }) => set(e.target.value), ...extra }));
   return h(
-    'header',
-    { className: 'pg-panel', 'aria-label': 'Login' },
-    mode,
-    h(
-      'span',
-      { className: 'pg-status', role: 'status', 'data-testid': 'auth-status', 'data-state': 'logged-out', 'data-reason': state.reason },
-      h('strong', null, 'Logged out'),
-      state.notice ? h('span', { className: 'pg-notice', 'data-testid': 'auth-notice' }, ` — ${state.notice}`) : ' — queries run anonymously',
-    ),
-    h(
-      'form',
-      { className: 'pg-login', onSubmit: onLogin },
-      h('label', null, 'Username ', h('input', { name: 'username', autoComplete: 'username', required: true, value: username, onChange: (e: { target: HTMLInputElement }) => setUsername(e.target.value) })),
-      h(
-        'label',
-        null,
-        'Password ',
-        h('input', { name: 'password', type: 'password', autoComplete: 'current-password', required: true, value: password, onChange: (e: { target: HTMLInputElement }) => setPassword(e.target.value) }),
-      ),
-      h('button', { type: 'submit', disabled: busy }, 'Log in'),
-      error ? h('span', { className: 'pg-error', role: 'alert', 'data-testid': 'login-error', 'data-code': error.code }, error.message) : null,
-    ),
+    'form',
+    { className: 'pg-login', onSubmit: onLogin },
+    field('username', 'Username', username, setUsername, { autoComplete: 'username' }),
+    field('password', 'Password', password, setPassword, { type: 'password', autoComplete: 'current-password' }),
+    h('button', { type: 'submit', disabled: busy }, 'Log in'),
+    error ? h('span', { className: 'pg-error', role: 'alert', 'data-testid': 'login-error', 'data-code': error.code }, error.message) : null,
   );
 }

@@ -1,0 +1,49 @@
+/** POST /auth/login and POST /auth/logout: a thin adapter over the user directory and the auth mode's strategy. */
+import express, { type RequestHandler } from 'express';
+import type { GatewayAuthStrategy } from '../../shared/auth-modes/contract.js';
+import { errorBody } from '../../shared/errors.js';
+import { post, type Route } from '../../shared/service/app.js';
+import type { UserDirectory } from './users.js';
+
+const MAX_FIELD_LENGTH = 256;
+
+/**
+ * `loginLimits`: rate limits in front of the password check (login-limits.ts).
+ * A login's outcome goes on the request's record (counted, and on the access
+ * line as `login`, `user` or `authCode`): never the username or the password.
+ */
+export function authRoutes(strategy: GatewayAuthStrategy, users: UserDirectory, loginLimits: RequestHandler[] = []): Route[] {
+  const json = express.json({ limit: '4kb' });
+  // From here on, whatever refuses this request (a limit, a store outage) is a refused login.
+  const loginAttempt: RequestHandler = (req, _res, next) => {
+    req.observed?.loginAttempt();
+    next();
+  };
+  const login: RequestHandler = async (req, res, next) => {
+    try {
+      const { username, password } = (req.body ?? {}) as Record<string, unknown>;
+      if (typeof username !== 'string' || typeof password !== 'string' || username.length > MAX_FIELD_LENGTH || password.length > MAX_FIELD_LENGTH) {
+        res.status(400).json(errorBody('BAD_REQUEST', 'send JSON {"username": string, "password": string}'));
+        return;
+      }
+      const user = await users.checkPassword(username, password);
+      if (!user) {
+        req.observed?.loginRefused('INVALID_CREDENTIALS');
+        res.status(401).json(errorBody('INVALID_CREDENTIALS', 'unknown user or wrong password'));
+        return;
+      }
+      await strategy.signIn(req, res, user);
+      req.observed?.signedIn(user.identity);
+    } catch (error) {
+      next(error);
+    }
+  };
+  const logout: RequestHandler = async (req, res, next) => {
+    try {
+      await strategy.signOut(req, res);
+    } catch (error) {
+      next(error);
+    }
+  };
+  return [post('/auth/login', json, loginAttempt, ...loginLimits, login), post('/auth/logout', json, logout)];
+}

@@ -1,0 +1,43 @@
+/**
+ * Shapes what the gateway fetched for a filtered operation back into the
+ * client's original operation: null plus UNAUTHORIZED_FIELD_OR_TYPE (with
+ * its path) where a field was removed, with normal null propagation.
+ */
+import { execute, getNamedType, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { UNAUTHORIZED_CODE, unauthorizedError } from '../../shared/authorization/rules.js';
+import { TYPENAME_KEY, type FieldAccess } from './filter-operation.js';
+
+/**
+ * The client's operation, executed over `data` (what the gateway fetched for
+ * the filtered operation, or {} when nothing was fetched): a removed field
+ * raises UNAUTHORIZED_FIELD_OR_TYPE at its own path, and graphql-js applies
+ * the usual null propagation. Only those errors are kept: anything else
+ * already came from the gateway.
+ */
+export function shapeResponse(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown> | undefined,
+  data: Record<string, unknown>,
+  access: FieldAccess,
+): { data: Record<string, unknown> | null; errors: GraphQLError[] } {
+  const result = execute({
+    schema,
+    document,
+    operationName,
+    variableValues: variables,
+    rootValue: data,
+    fieldResolver: (source: Record<string, unknown> | null | undefined, _args, _context, info) => {
+      if (!access(info.parentType.name, info.fieldName, getNamedType(info.returnType).name)) throw unauthorizedError();
+      return source?.[info.path.key as string];
+    },
+    typeResolver: (value: { __typename?: string; [TYPENAME_KEY]?: string }) => value?.[TYPENAME_KEY] ?? value?.__typename,
+  });
+  // The gateway's schema has no async resolvers: execution is synchronous.
+  if (result instanceof Promise) throw new Error('unexpected asynchronous shaping');
+  return {
+    data: (result.data as Record<string, unknown> | null | undefined) ?? null,
+    errors: (result.errors ?? []).filter((error) => error.extensions?.code === UNAUTHORIZED_CODE),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The auth-mode interface: what a mode gives the gateway and what it gives
+ * a subgraph. A mode (one folder next to this file) implements both ends,
+ * so the two cannot drift apart; index.ts lists the modes. Nothing outside
+ * a mode's folder branches on the mode's name.
+ *
+ * - Gateway end (GatewayAuthStrategy): who the caller of a client request
+ *   is (client authentication), signing in and out, and what each subgraph
+ *   fetch carries so the subgraph learns the caller (propagation).
+ * - Subgraph end (SubgraphAuthenticator): an incoming request from the
+ *   gateway in, the caller's Identity (or null for anonymous) out, or an
+ *   AuthError to refuse the request.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Request, RequestHandler, Response } from 'express';
+import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+import type { SessionStoreConfig } from '../config/common.js';
+import type { GatewayConfig } from '../config/gateway.js';
+import type { SubgraphConfig } from '../config/subgraph.js';
+import type { Identity, SignedInUser } from '../identity.js';
+import type { AuthCost, SubgraphCost } from '../observability/auth-cost.js';
+import type { Logger } from '../observability/logger.js';
+import type { Readiness } from '../readiness.js';
+import type { SessionStoreObserver } from './session/session-store.js';
+import type { SigningKey } from './token/identity-token.js';
+
+/** The caller of one client request, as the gateway authenticated it. */
+export interface Caller {
+  /** null: anonymous. */
+  identity: Identity | null;
+  /** Session mode only: the id of the caller's authenticated session. */
+  sessionId?: string;
+}
+
+export const ANONYMOUS: Caller = Object.freeze({ identity: null });
+
+/** What the gateway adds to one subgraph fetch so the subgraph learns who the caller is. */
+export interface IdentityPropagation {
+  /** Headers for one fetch to `subgraph` on behalf of `caller`; what it cost goes into `cost`. */
+  headersFor(subgraph: string, caller: Caller, cost?: AuthCost): Promise<Record<string, string>>;
+}
+
+export interface GatewayAuthStrategy {
+  /** The caller of a client request; throws AuthError for a credential that is present but not good. Adds what it did to `cost`. */
+  authenticate(req: Request, cost: AuthCost): Promise<Caller>;
+  propagation: IdentityPropagation;
+  /** Middleware in front of /auth and /graphql (session mode: the session itself). */
+  middleware: RequestHandler[];
+  /** The store this mode shares between gateway replicas, if any (session mode: SESSION_STORE); login limits count there too. */
+  sharedStore?: SessionStoreConfig;
+  /** Answers a successful login of `user`. */
+  signIn(req: Request, res: Response, user: SignedInUser): Promise<void>;
+  /** Answers POST /auth/logout. */
+  signOut(req: Request, res: Response): Promise<void>;
+  /** Whatever this mode needs to serve requests (session mode: the store) answers. */
+  readiness(): Promise<Readiness>;
+  close(): Promise<void>;
+}
+
+export interface SubgraphAuthenticator {
+  /** The caller's identity, null when anonymous; throws AuthError to refuse the request. Adds what it did to `cost`. */
+  identify(req: IncomingMessage, cost: SubgraphCost): Promise<Identity | null>;
+  readiness(): Promise<Readiness>;
+  close(): Promise<void>;
+}
+
+/** The gateway's signing keys, as the token formats need them (loaded by gateway/auth/signing-keys.ts). */
+export interface SigningKeys {
+  /** The newest key: it signs every token. */
+  current: SigningKey;
+  /** Public keys of every key, for GET /.well-known/jwks.json. */
+  jwks: JSONWebKeySet;
+  /** A key resolver over the public keys, for verifying the gateway's own access tokens. */
+  verificationKeys: JWTVerifyGetKey;
+}
+
+/** Told of identity tokens signed and reused (metrics). */
+export interface PropagationObserver {
+  tokenSigned(subgraph: string): void;
+  tokenCacheHit(subgraph: string): void;
+}
+
+export interface GatewayModeContext {
+  config: GatewayConfig;
+  keys: SigningKeys;
+  logger: Logger;
+  observer?: PropagationObserver & { sessionStore?: SessionStoreObserver };
+}
+
+export interface SubgraphModeContext {
+  config: SubgraphConfig;
+  storeObserver?: SessionStoreObserver;
+}
+
+/** One auth mode: its name (the value of AUTH_MODE) and a factory for each end. */
+export interface AuthModeDefinition {
+  gateway(context: GatewayModeContext): Promise<GatewayAuthStrategy>;
+  subgraph(context: SubgraphModeContext): Promise<SubgraphAuthenticator>;
+}

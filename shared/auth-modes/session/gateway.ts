@@ -1,0 +1,100 @@
+/**
+ * Session mode, the gateway's end: an express-session session in the shared
+ * store; its id travels to each subgraph in X-Session-Id, and nothing else.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Request } from 'express';
+import session from 'express-session';
+import type { GatewayConfig } from '../../config/gateway.js';
+import type { Logger } from '../../observability/logger.js';
+import { ANONYMOUS, type Caller, type GatewayAuthStrategy, type GatewayModeContext, type IdentityPropagation } from '../contract.js';
+import { isLive, newSessionAuth, SESSION_ID_HEADER } from './session-record.js';
+import { createSessionStore } from './session-store.js';
+
+/** A project-specific cookie name: `connect.sid` would tell an attacker what runs here. */
+export const SESSION_COOKIE = 'fedgw.sid';
+
+export async function sessionGateway({ config, logger, observer }: GatewayModeContext): Promise<GatewayAuthStrategy> {
+  const sessions = await createSessionStore(config.sessionStore, {
+    defaultTtlSeconds: config.sessionIdleTimeoutSeconds,
+    observer: observer?.sessionStore,
+  });
+  const cookie = sessionCookie(config);
+  const middleware = session({
+    name: SESSION_COOKIE,
+    secret: sessionSecret(config, logger),
+    store: sessions.store,
+    resave: false,
+    saveUninitialized: false,
+    // The idle timeout: every response pushes the expiry forward.
+    rolling: true,
+    cookie: { ...cookie, maxAge: config.sessionIdleTimeoutSeconds * 1000 },
+  });
+  return {
+    async authenticate(req, cost) {
+      // express-session read the store once for a request that carried its cookie.
+      if (req.session?.auth) cost.storeReads++;
+      return sessionCaller(req);
+    },
+    propagation: sessionPropagation,
+    middleware: [middleware],
+    sharedStore: config.sessionStore,
+    async signIn(req, res, user) {
+      // A new id at login: a session id planted before login is never the authenticated one.
+      await promised((done) => req.session.regenerate(done));
+      req.session.auth = newSessionAuth(user, config.sessionMaxAgeSeconds);
+      await promised((done) => req.session.save(done));
+      res.set('Cache-Control', 'no-store').json({
+        user: { id: user.identity.id, username: user.username, name: user.name, scopes: user.identity.scopes },
+      });
+    },
+    async signOut(req, res) {
+      // Destroyed in the store: every subgraph sees the caller as anonymous from now on.
+      if (req.session) await promised((done) => req.session.destroy(done));
+      res.clearCookie(SESSION_COOKIE, cookie).status(204).end();
+    },
+    readiness: () => sessions.ping(),
+    close: () => sessions.close(),
+  };
+}
+
+function sessionCookie(config: GatewayConfig) {
+  return {
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    // Behind a TLS-terminating proxy, Secure cookies need TRUST_PROXY (docs/operations.md).
+    secure: config.production,
+    path: '/',
+  };
+}
+
+function sessionSecret(config: GatewayConfig, logger: Logger): string {
+  if (config.sessionSecret !== undefined) return config.sessionSecret;
+  logger.warn('SESSION_SECRET is not set: using a random secret for this process (sessions end when it restarts; set it for several gateways)');
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * The caller is whoever the session (already loaded by express-session)
+ * says. A session past its absolute lifetime is destroyed here.
+ */
+async function sessionCaller(req: Request): Promise<Caller> {
+  const auth = req.session?.auth;
+  if (!auth) return ANONYMOUS;
+  if (!isLive(auth)) {
+    await promised((done) => req.session.destroy(done));
+    return ANONYMOUS;
+  }
+  return { identity: auth.identity, sessionId: req.sessionID };
+}
+
+/** Only the session id travels; an anonymous caller sends nothing. */
+const sessionPropagation: IdentityPropagation = {
+  async headersFor(_subgraph, caller): Promise<Record<string, string>> {
+    return caller.sessionId ? { [SESSION_ID_HEADER]: caller.sessionId } : {};
+  },
+};
+
+function promised(fn: (callback: (error?: unknown) => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => fn((error) => (error ? reject(error) : resolve())));
+}

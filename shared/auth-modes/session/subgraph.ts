@@ -1,0 +1,24 @@
+/**
+ * Session mode, a subgraph's end: the caller is whoever the session named by
+ * X-Session-Id says, read from the shared store — read only: a subgraph
+ * never writes or touches a session.
+ */
+import type { SubgraphAuthenticator, SubgraphModeContext } from '../contract.js';
+import { isLive, SESSION_ID_HEADER, SESSION_ID_PATTERN } from './session-record.js';
+import { createSessionStore } from './session-store.js';
+
+export async function sessionSubgraph({ config, storeObserver }: SubgraphModeContext): Promise<SubgraphAuthenticator> {
+  const sessions = await createSessionStore(config.sessionStore, { observer: storeObserver });
+  return {
+    async identify(req, cost) {
+      const sid = req.headers[SESSION_ID_HEADER];
+      if (typeof sid !== 'string' || !SESSION_ID_PATTERN.test(sid)) return null;
+      cost.storeReads++;
+      const auth = (await sessions.get(sid))?.auth;
+      // Unknown, expired, destroyed, or past its absolute lifetime: anonymous.
+      return isLive(auth) ? auth.identity : null;
+    },
+    readiness: () => sessions.ping(),
+    close: () => sessions.close(),
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Token mode's propagation: one identity JWT per (identity, subgraph),
+ * reused until shortly before it expires, so a query with many fetches
+ * signs at most once per subgraph and a busy caller once per token lifetime.
+ */
+import type { AuthCost } from '../../observability/auth-cost.js';
+import type { Caller, IdentityPropagation, PropagationObserver } from '../contract.js';
+import { mintIdentityToken, type MintedToken, type SigningKey } from './identity-token.js';
+
+export interface TokenPropagationOptions {
+  key: SigningKey;
+  issuer: string;
+  ttlSeconds: number;
+  /** Bound on cached tokens; the oldest are dropped first. */
+  maxCachedTokens?: number;
+  /** Told of every token signed and every cache hit, schema loading included (metrics). */
+  observer?: PropagationObserver;
+}
+
+export function tokenPropagation(options: TokenPropagationOptions): IdentityPropagation {
+  const maxCached = options.maxCachedTokens ?? 10_000;
+  // Refresh a little before expiry so a token never arrives expired.
+  const refreshMargin = Math.min(10, Math.floor(options.ttlSeconds / 4));
+  const cache = new Map<string, Promise<MintedToken>>();
+
+  const mint = (key: string, subgraph: string, caller: Caller, cost?: AuthCost) => {
+    const minting = mintIdentityToken(options.key, {
+      issuer: options.issuer,
+      audience: subgraph,
+      identity: caller.identity,
+      ttlSeconds: options.ttlSeconds,
+    });
+    if (cost) cost.tokensSigned++;
+    options.observer?.tokenSigned(subgraph);
+    cache.set(key, minting);
+    if (cache.size > maxCached) cache.delete(cache.keys().next().value!);
+    minting.catch(() => cache.delete(key));
+    return minting;
+  };
+
+  async function tokenFor(subgraph: string, caller: Caller, cost?: AuthCost): Promise<string> {
+    const identity = caller.identity;
+    const key = `${subgraph}\0${identity?.kind ?? ''}\0${identity?.id ?? ''}\0${identity?.scopes.join(' ') ?? ''}`;
+    const cached = cache.get(key);
+    if (cached) {
+      const minted = await cached.catch(() => undefined);
+      if (minted && minted.expiresAt - refreshMargin > Math.floor(Date.now() / 1000)) {
+        if (cost) cost.tokenCacheHits++;
+        options.observer?.tokenCacheHit(subgraph);
+        return minted.token;
+      }
+      if (cache.get(key) !== cached) return tokenFor(subgraph, caller, cost);
+      cache.delete(key);
+    }
+    return (await mint(key, subgraph, caller, cost)).token;
+  }
+
+  return {
+    async headersFor(subgraph, caller, cost) {
+      return { authorization: `Bearer ${await tokenFor(subgraph, caller, cost)}` };
+    },
+  };
+}

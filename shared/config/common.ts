@@ -1,0 +1,71 @@
+/** The settings every process of one deployment shares: the gateway and each subgraph read them the same way. */
+import path from 'node:path';
+import { AUTH_MODE_NAMES, type AuthModeName } from '../auth-modes/index.js';
+import { LOG_LEVELS, type LoggingConfig, type LogLevel } from '../observability/logger.js';
+import { ConfigError, httpUrl, integer, oneOf, optional, type Env } from './env.js';
+
+export type SessionStoreConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'redis'; url: string };
+
+export interface CommonConfig {
+  authMode: AuthModeName;
+  production: boolean;
+  port: number;
+  sessionStore: SessionStoreConfig;
+  /** `iss` of identity tokens; subgraphs accept only this issuer. */
+  gatewayIssuer: string;
+  gatewayJwksUrl: string;
+  identityTokenTtlSeconds: number;
+  /** LOG_LEVEL, LOG_FORMAT (shared/observability/logger.ts). */
+  logging: LoggingConfig;
+  /** METRICS_TOKEN: when set, GET /metrics needs it as a bearer token. */
+  metricsToken: string | undefined;
+}
+
+/** Subgraph names become token audiences, folder names and log prefixes. */
+export const SUBGRAPH_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+
+export function commonConfig(env: Env, defaultPort: number): CommonConfig {
+  const port = integer(env, 'PORT', defaultPort, 0, 65535);
+  const gatewayJwksUrl = httpUrl(env, 'GATEWAY_JWKS_URL', 'http://localhost:4000/.well-known/jwks.json');
+  return {
+    authMode: oneOf(env, 'AUTH_MODE', AUTH_MODE_NAMES, 'token'),
+    production: optional(env, 'NODE_ENV') === 'production',
+    port,
+    sessionStore: parseSessionStore(env),
+    // Subgraphs default to the origin they fetch the gateway's keys from;
+    // the gateway overrides this with its own URL (config/gateway.ts).
+    gatewayIssuer: optional(env, 'GATEWAY_ISSUER') ?? new URL(gatewayJwksUrl).origin,
+    gatewayJwksUrl,
+    identityTokenTtlSeconds: integer(env, 'IDENTITY_TOKEN_TTL', 60, 10, 3600),
+    logging: parseLogging(env),
+    metricsToken: parseMetricsToken(env),
+  };
+}
+
+function parseSessionStore(env: Env): SessionStoreConfig {
+  const raw = optional(env, 'SESSION_STORE') ?? 'sqlite:.data/sessions.db';
+  if (raw.startsWith('sqlite:') && raw.length > 'sqlite:'.length) {
+    return { kind: 'sqlite', path: path.resolve(raw.slice('sqlite:'.length)) };
+  }
+  if (/^rediss?:\/\/[^/]/.test(raw) && URL.canParse(raw)) return { kind: 'redis', url: raw };
+  throw new ConfigError('SESSION_STORE', '"sqlite:<path>" or "redis://host:port"', raw);
+}
+
+function parseLogging(env: Env): LoggingConfig {
+  const level = optional(env, 'LOG_LEVEL') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError('LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, level);
+  // Unset: pretty when stdout is a terminal, JSON otherwise (decided where the logger is made).
+  const format = optional(env, 'LOG_FORMAT') === undefined ? undefined : oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json');
+  return { level: level as LogLevel, format };
+}
+
+function parseMetricsToken(env: Env): string | undefined {
+  const token = optional(env, 'METRICS_TOKEN');
+  // Sent as a bearer token: no spaces; long enough not to be guessed.
+  if (token !== undefined && !/^[\x21-\x7e]{16,512}$/.test(token)) {
+    throw new ConfigError('METRICS_TOKEN', 'at least 16 printable characters without spaces', '<hidden>');
+  }
+  return token;
+}

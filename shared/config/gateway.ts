@@ -1,0 +1,140 @@
+/** The gateway's settings: the shared ones, and everything only the gateway reads. */
+import path from 'node:path';
+import { commonConfig, type CommonConfig } from './common.js';
+import { boolean, ConfigError, httpUrl, integer, optional, type Env } from './env.js';
+
+export interface GatewayConfig extends CommonConfig {
+  subgraphsFile: string;
+  keysDir: string;
+  accessTokenTtlSeconds: number;
+  /** undefined only outside production: then a random per-process secret is used. */
+  sessionSecret: string | undefined;
+  sessionIdleTimeoutSeconds: number;
+  sessionMaxAgeSeconds: number;
+  /** Seconds between re-introspections of the subgraphs; 0 = off (the production default). */
+  subgraphPollIntervalSeconds: number;
+  /** Express's `trust proxy` setting, for Secure cookies and client IPs behind a proxy. */
+  trustProxy: boolean | number | string | undefined;
+  /** Serve the GraphQL playground on GET /graphql (browsers); off in production unless PLAYGROUND=true. */
+  playground: boolean;
+  /** An external OpenID Connect issuer whose access tokens the gateway also accepts (token mode). */
+  oidc: OidcConfig | undefined;
+  /** Request limits, introspection and login rate limits (gateway/request-limits.ts, gateway/auth/login-limits.ts). */
+  hardening: HardeningConfig;
+}
+
+export interface HardeningConfig {
+  /** GraphQL introspection (and field suggestions in errors); off in production unless INTROSPECTION=true or PLAYGROUND=true. */
+  introspection: boolean;
+  limits: {
+    /** MAX_REQUEST_BYTES: a bigger /graphql body is a 413. */
+    requestBytes: number;
+    /** MAX_JSON_DEPTH: nesting of arrays/objects in the body (variables included). */
+    jsonDepth: number;
+    /** MAX_QUERY_LENGTH: characters of the query text, checked before it is read. */
+    queryLength: number;
+    /** MAX_QUERY_TOKENS: lexical tokens of the query text, checked before it is parsed. */
+    queryTokens: number;
+    /** MAX_QUERY_DEPTH: nested fields, counted through fragments. */
+    queryDepth: number;
+    /** MAX_QUERY_ALIASES: aliased fields, counted through fragments (each use of a fragment counts). */
+    queryAliases: number;
+    /** MAX_ROOT_FIELDS: top-level fields of the operation. */
+    rootFields: number;
+  };
+  loginRateLimit: {
+    windowSeconds: number;
+    /** Login attempts per client IP per window, successful or not. */
+    perIp: number;
+    /** Failed login attempts per username per window. */
+    perUsername: number;
+  };
+}
+
+export interface OidcConfig {
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+  /** After a JWKS fetch, how long an unknown `kid` waits before it may trigger another. */
+  jwksCooldownSeconds: number;
+}
+
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  const base = commonConfig(env, 4000);
+  const config: GatewayConfig = {
+    ...base,
+    gatewayIssuer: optional(env, 'GATEWAY_ISSUER') ?? `http://localhost:${base.port}`,
+    subgraphsFile: path.resolve(optional(env, 'SUBGRAPHS_FILE') ?? 'subgraphs.json'),
+    keysDir: path.resolve(optional(env, 'GATEWAY_KEYS_DIR') ?? '.data/keys'),
+    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 30, 86400),
+    sessionSecret: parseSessionSecret(env, base),
+    sessionIdleTimeoutSeconds: integer(env, 'SESSION_IDLE_TIMEOUT', 1800, 1, 30 * 86400),
+    sessionMaxAgeSeconds: integer(env, 'SESSION_MAX_AGE', 8 * 3600, 1, 30 * 86400),
+    subgraphPollIntervalSeconds: integer(env, 'SUBGRAPH_POLL_INTERVAL', base.production ? 0 : 10, 0, 86400),
+    trustProxy: parseTrustProxy(env),
+    playground: boolean(env, 'PLAYGROUND', !base.production),
+    oidc: parseOidc(env),
+    hardening: parseHardening(env, base.production),
+  };
+  if (config.oidc?.issuer === config.gatewayIssuer) {
+    throw new ConfigError('OIDC_ISSUER', 'an issuer other than the gateway itself (GATEWAY_ISSUER)', config.oidc.issuer);
+  }
+  return config;
+}
+
+function parseSessionSecret(env: Env, base: CommonConfig): string | undefined {
+  const secret = optional(env, 'SESSION_SECRET');
+  if (base.production && base.authMode === 'session' && secret === undefined) {
+    throw new ConfigError('SESSION_SECRET', 'set to a long random string when NODE_ENV=production', undefined);
+  }
+  if (secret !== undefined && secret.length < 32) {
+    throw new ConfigError('SESSION_SECRET', 'at least 32 characters long', '<hidden>');
+  }
+  return secret;
+}
+
+function parseHardening(env: Env, production: boolean): HardeningConfig {
+  const introspection = optional(env, 'INTROSPECTION');
+  return {
+    // The playground needs introspection for its docs: PLAYGROUND=true in production opts into it too.
+    introspection: introspection === undefined ? !production || boolean(env, 'PLAYGROUND', !production) : boolean(env, 'INTROSPECTION', false),
+    limits: {
+      requestBytes: integer(env, 'MAX_REQUEST_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      jsonDepth: integer(env, 'MAX_JSON_DEPTH', 64, 2, 10_000),
+      queryLength: integer(env, 'MAX_QUERY_LENGTH', 100_000, 100, 10_000_000),
+      queryTokens: integer(env, 'MAX_QUERY_TOKENS', 5000, 10, 1_000_000),
+      queryDepth: integer(env, 'MAX_QUERY_DEPTH', 20, 1, 1000),
+      queryAliases: integer(env, 'MAX_QUERY_ALIASES', 30, 0, 100_000),
+      rootFields: integer(env, 'MAX_ROOT_FIELDS', 20, 1, 100_000),
+    },
+    loginRateLimit: {
+      windowSeconds: integer(env, 'LOGIN_RATE_LIMIT_WINDOW', 900, 1, 86400),
+      perIp: integer(env, 'LOGIN_RATE_LIMIT_PER_IP', 100, 1, 1_000_000),
+      perUsername: integer(env, 'LOGIN_RATE_LIMIT_PER_USERNAME', 10, 1, 1_000_000),
+    },
+  };
+}
+
+function parseOidc(env: Env): OidcConfig | undefined {
+  const names = ['OIDC_ISSUER', 'OIDC_AUDIENCE', 'OIDC_JWKS_URL'] as const;
+  const set = names.filter((name) => optional(env, name) !== undefined);
+  if (set.length === 0) return undefined;
+  const missing = names.find((name) => !set.includes(name));
+  if (missing) throw new ConfigError(missing, `set together with ${set.join(' and ')}`, undefined);
+  return {
+    issuer: optional(env, 'OIDC_ISSUER')!,
+    audience: optional(env, 'OIDC_AUDIENCE')!,
+    jwksUrl: httpUrl(env, 'OIDC_JWKS_URL', ''),
+    jwksCooldownSeconds: integer(env, 'OIDC_JWKS_COOLDOWN', 30, 0, 3600),
+  };
+}
+
+function parseTrustProxy(env: Env): GatewayConfig['trustProxy'] {
+  const raw = optional(env, 'TRUST_PROXY');
+  if (raw === undefined) return undefined;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  // Express also takes addresses, subnets and names (loopback, linklocal, uniquelocal).
+  if (/^[\w.:/, -]+$/.test(raw)) return raw;
+  throw new ConfigError('TRUST_PROXY', 'true, false, a hop count, or addresses/subnets as Express\'s "trust proxy" takes', raw);
+}

@@ -1,0 +1,208 @@
+/**
+ * The record of one HTTP request, in every process: its id and trace, what
+ * happened to it — who the caller was, why it was refused, which subgraphs it
+ * reached, what was withheld — written through the verbs below. Each verb
+ * moves the matching metrics and notes the matching access-line fields; the
+ * one access line per request (pino-http) is written when the response ends.
+ * Nothing outside this file touches log fields or counters for an auth
+ * decision.
+ *
+ * The request id and trace context are settled first thing (trace-context.ts)
+ * and kept on `req.observed`: the gateway's subgraph client sends them on
+ * every fetch, a subgraph's copy of this middleware reads them back.
+ *
+ * The line never holds headers or bodies: method, path (no query string),
+ * status, time, ids, and the fields. A secret needed for correlation (a
+ * session id) is logged as shortHash() only.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { AuthErrorCode, PublicError, PublicErrorCode } from '../errors.js';
+import type { Identity } from '../identity.js';
+import type { SubgraphCost } from './auth-cost.js';
+import { fromPino, pinoOf, shortHash, type LogFields, type Logger } from './logger.js';
+import type { AuthMethod, CommonMetrics, RequestOutcome, SubgraphMetrics } from './metrics.js';
+import { REQUEST_ID_HEADER, requestIdOf, traceContextOf, type TraceContext } from './trace-context.js';
+
+/** What a process adds to a request's access line. */
+export interface AccessLineFields {
+  /** The caller's user id (the gateway's issuer for its own calls); null: anonymous. */
+  user?: string | null;
+  /** shortHash() of the session id the request carried. */
+  session?: string;
+  /** Why the request was refused. */
+  authCode?: PublicErrorCode;
+  login?: 'ok' | 'refused';
+  /** Which login limit refused it. */
+  limit?: 'ip' | 'username';
+  /** The subgraphs the gateway fetched from for this request. */
+  subgraphs?: string[];
+  /** Fields withheld from the caller: `Type.field @directive`. */
+  denied?: string[];
+  operation?: { type: string; name?: string; outcome: RequestOutcome };
+  /** The distinct error codes of the GraphQL response. */
+  errorCodes?: string[];
+}
+
+/** The counters a record moves: the process's own metrics. */
+export type RecordMetrics = CommonMetrics & Partial<Pick<SubgraphMetrics, 'verified' | 'verifyFailure'>>;
+
+export interface RecordOptions {
+  /** How this process authenticates a GraphQL request: the auth mode's name. */
+  method: Exclude<AuthMethod, 'login'>;
+  metrics: RecordMetrics;
+  /** A refusal gets a warning line of its own (subgraphs: only the gateway may call them). */
+  warnOnRefusal?: boolean;
+}
+
+/** Refusals of an identity token (TOKEN_*, KEYS_UNAVAILABLE): counted apart at subgraphs. */
+const TOKEN_CHECK_CODES = new Set<AuthErrorCode>(['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'KEYS_UNAVAILABLE']);
+
+export class RequestRecord {
+  private readonly fields: AccessLineFields = {};
+  private logger: Logger | undefined;
+  private method: AuthMethod;
+
+  constructor(
+    readonly id: string,
+    readonly trace: TraceContext,
+    /** The path, without the query string (a GET query is not the log's business). */
+    readonly path: string,
+    private readonly req: IncomingMessage,
+    private readonly options: RecordOptions,
+  ) {
+    this.method = options.method;
+  }
+
+  /** Request-scoped lines (warnings, errors): reqId and traceId on each. Made on first use. */
+  get log(): Logger {
+    return (this.logger ??= fromPino(this.req.log.child({ traceId: this.trace.traceId })));
+  }
+
+  /** This request is a login: what refuses it from now on is a refused login. */
+  loginAttempt(): void {
+    this.method = 'login';
+  }
+
+  /** The session id the request carried (only a hash of it is kept). */
+  session(sessionId: string): void {
+    this.fields.session = shortHash(sessionId);
+  }
+
+  /** The caller of a GraphQL request, once authenticated; null: anonymous. */
+  authenticated(identity: Identity | null, sessionId?: string): void {
+    this.options.metrics.authentication(this.method, identity ? 'ok' : 'anonymous');
+    this.fields.user = identity?.id ?? null;
+    if (sessionId) this.session(sessionId);
+  }
+
+  /** What checking the caller's identity token took (subgraphs, token mode). */
+  verified(cost: SubgraphCost): void {
+    this.options.metrics.verified?.(cost.tokensVerified, cost.verifyCacheHits);
+  }
+
+  /** A successful login of `identity`. */
+  signedIn(identity: Identity): void {
+    this.options.metrics.authentication('login', 'ok');
+    this.fields.login = 'ok';
+    this.fields.user = identity.id;
+  }
+
+  /** A login refused before any credential was checked, or for a bad one. */
+  loginRefused(code: PublicErrorCode, limit?: 'ip' | 'username'): void {
+    this.method = 'login';
+    this.options.metrics.authentication('login', 'refused', code);
+    Object.assign(this.fields, { login: 'refused', authCode: code }, limit ? { limit } : {});
+  }
+
+  /**
+   * The request was refused for an authentication reason. A GraphQL request
+   * refused before execution also counts as a refused request.
+   */
+  refuse(error: PublicError, where: 'graphql' | 'http'): void {
+    const { metrics, warnOnRefusal } = this.options;
+    metrics.authentication(this.method, 'refused', error.code);
+    if (TOKEN_CHECK_CODES.has(error.code as AuthErrorCode)) metrics.verifyFailure?.(error.code as AuthErrorCode);
+    if (where === 'graphql') metrics.request('unknown', 'refused');
+    if (this.method === 'login') this.fields.login = 'refused';
+    this.fields.authCode = error.code;
+    // The reason, never the credential: a log line must not be a secret.
+    if (warnOnRefusal) this.log.warn('request refused', { authCode: error.code, reason: error.message });
+  }
+
+  /** A field or type withheld from the caller by `directive`. */
+  deny(directive: string, coordinate: string): void {
+    this.options.metrics.denial(directive);
+    (this.fields.denied ??= []).push(`${coordinate} @${directive}`);
+  }
+
+  /** This request reached `subgraph` (the gateway's subgraph client calls this per fetch). */
+  reached(subgraph: string): void {
+    const list = (this.fields.subgraphs ??= []);
+    if (!list.includes(subgraph)) list.push(subgraph);
+  }
+
+  /** How the GraphQL operation ended. */
+  operation(type: string, name: string | undefined, outcome: RequestOutcome, errorCodes: string[]): void {
+    this.options.metrics.request(type, outcome);
+    this.fields.operation = { type, ...(name ? { name } : {}), outcome };
+    if (errorCodes.length > 0) this.fields.errorCodes = errorCodes;
+  }
+
+  /** The access line's own fields. */
+  accessLine(res: ServerResponse, responseTime: number): LogFields {
+    return {
+      method: this.req.method,
+      path: this.path,
+      status: res.statusCode,
+      responseTime,
+      traceId: this.trace.traceId,
+      spanId: this.trace.spanId,
+      ...(this.trace.parentSpanId ? { parentSpanId: this.trace.parentSpanId } : {}),
+      ...this.fields,
+    };
+  }
+}
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** Set by requestLogging() before any route runs. */
+    observed?: RequestRecord;
+  }
+}
+
+export interface RequestLoggingOptions extends RecordOptions {
+  /** Echo the request id to the client (the gateway does: it is what a user quotes to an operator). */
+  echoRequestId?: boolean;
+}
+
+export function requestLogging(logger: Logger, options: RequestLoggingOptions): RequestHandler {
+  const line = (req: IncomingMessage, res: ServerResponse, value: { responseTime: number }) => req.observed!.accessLine(res, value.responseTime);
+  const middleware = pinoHttp({
+    logger: pinoOf(logger),
+    // req.log and the access line carry `reqId` only, not the request object:
+    // no headers are ever serialized, so no credential can reach a line.
+    quietReqLogger: true,
+    quietResLogger: true,
+    wrapSerializers: false,
+    // pino-http still binds `req` to a logger it makes per request; keep that cheap and header-free.
+    serializers: { req: (req: IncomingMessage) => ({ method: req.method }), res: (res: ServerResponse) => ({ status: res.statusCode }) },
+    genReqId(req, res) {
+      const id = requestIdOf(req.headers);
+      if (options.echoRequestId) res.setHeader(REQUEST_ID_HEADER, id);
+      const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+      const query = url.indexOf('?');
+      req.observed = new RequestRecord(id, traceContextOf(req.headers), query === -1 ? url : url.slice(0, query), req, options);
+      return id;
+    },
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    customSuccessMessage: () => 'request completed',
+    customErrorMessage: () => 'request failed',
+    customSuccessObject: line,
+    // A 5xx has no error object of its own (pino-http makes a placeholder); an
+    // unhandled error was already logged with its stack by jsonErrorHandler.
+    customErrorObject: (req, res, _error, value: { responseTime: number }) => line(req, res, value),
+  });
+  return middleware as unknown as RequestHandler;
+}

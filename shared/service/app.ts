@@ -1,0 +1,94 @@
+/**
+ * The Express skeleton every process serves on — the gateway and each
+ * subgraph — so the parts they share are written once:
+ *
+ *   /healthz, /readyz, /metrics   probes and scrapes, not logged (they would drown the requests that matter)
+ *   `unlogged` routes             more of those (the gateway's JWKS, the playground's static files)
+ *   request logging               request id, trace context, one access line per request (request-record.ts)
+ *   `routes`                      what the service is for (/graphql, /auth/…)
+ *   JSON 404 / 405                with `Allow` from the routes declared here
+ *   jsonErrorHandler              every error as JSON with a stable code
+ *
+ * Each server's own file says only what differs: its routes, readiness and
+ * health details.
+ */
+import express, { type Express, type RequestHandler } from 'express';
+import { metricsHandler } from '../observability/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import { requestLogging, type RequestLoggingOptions } from '../observability/request-record.js';
+import type { Readiness } from '../readiness.js';
+import { jsonFallback } from './error-hygiene.js';
+import { jsonErrorHandler } from './http.js';
+
+/** A route; `use` mounts middleware on a path prefix (any method), and is left out of `Allow`. */
+export interface Route {
+  method: 'get' | 'post' | 'use';
+  /** Absent only for `use`: middleware for every path. */
+  path?: string;
+  handlers: RequestHandler[];
+}
+
+export const get = (path: string, ...handlers: RequestHandler[]): Route => ({ method: 'get', path, handlers });
+export const post = (path: string, ...handlers: RequestHandler[]): Route => ({ method: 'post', path, handlers });
+export const use = (path: string | undefined, ...handlers: RequestHandler[]): Route => ({ method: 'use', path, handlers });
+
+export interface ServiceAppOptions {
+  logger: Logger;
+  /** What the records of this service's requests move (request-record.ts), and whether the request id is echoed. */
+  requests: RequestLoggingOptions;
+  /** METRICS_TOKEN: when set, GET /metrics needs it as a bearer token. */
+  metricsToken: string | undefined;
+  /** Express's `trust proxy` (client IPs and the protocol behind a proxy). */
+  trustProxy?: boolean | number | string;
+  /** Added to /healthz's `{"status":"ok"}`. */
+  health?: Record<string, unknown>;
+  /** Whether the service can serve now, and what /readyz shows besides `status`. */
+  readiness(): Promise<{ ready: boolean; details: Record<string, unknown> }>;
+  /** Served before request logging. */
+  unlogged?: Route[];
+  routes: Route[];
+}
+
+export function serviceApp(options: ServiceAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
+  const probes: Route[] = [
+    get('/healthz', (_req, res) => {
+      res.json({ status: 'ok', ...options.health });
+    }),
+    get('/readyz', async (_req, res) => {
+      const { ready, details } = await options.readiness();
+      res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', ...details });
+    }),
+    get('/metrics', metricsHandler(options.requests.metrics.registry, options.metricsToken)),
+  ];
+  const unlogged = [...probes, ...(options.unlogged ?? [])];
+  for (const route of unlogged) mount(app, route);
+  app.use(requestLogging(options.logger, options.requests));
+  for (const route of options.routes) mount(app, route);
+  app.use(jsonFallback(allowedMethods([...unlogged, ...options.routes])));
+  app.use(jsonErrorHandler);
+  return app;
+}
+
+function mount(app: Express, route: Route): void {
+  if (route.method === 'use') {
+    if (route.path === undefined) app.use(...route.handlers);
+    else app.use(route.path, ...route.handlers);
+  } else {
+    app[route.method](route.path!, ...route.handlers);
+  }
+}
+
+/** path → the methods it answers, for 405's `Allow` (GET answers HEAD too). */
+function allowedMethods(routes: Route[]): Record<string, string> {
+  const allowed: Record<string, string[]> = {};
+  for (const { method, path } of routes) {
+    if (method === 'use' || path === undefined) continue;
+    (allowed[path] ??= []).push(...(method === 'get' ? ['GET', 'HEAD'] : ['POST']));
+  }
+  return Object.fromEntries(Object.entries(allowed).map(([path, methods]) => [path, methods.join(', ')]));
+}
+
+export type { Readiness };

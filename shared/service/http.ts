@@ -1,0 +1,72 @@
+/** Small HTTP pieces every process uses: listening with a close path, the JSON error handler. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ErrorRequestHandler, Express } from 'express';
+import { AuthError, errorBody, PublicError } from '../errors.js';
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  /** http://127.0.0.1:<port> — what tests and the launcher talk to. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export function listen(app: Express, port: number): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port);
+    server.once('error', reject);
+    server.once('listening', () => {
+      server.off('error', reject);
+      const actual = (server.address() as AddressInfo).port;
+      resolve({
+        server,
+        port: actual,
+        url: `http://127.0.0.1:${actual}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            // Keep-alive sockets would hold close() open until they time out.
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
+
+/**
+ * The last error handler of every app. A PublicError answers with its code
+ * (an authentication refusal that ended outside GraphQL — the session store
+ * down under express-session, the login limiter's store down — is put on
+ * the request's record first); body-parser failures (malformed JSON, an
+ * oversized body) are JSON with a stable code instead of Express's HTML
+ * page; anything else is a 500 without details.
+ */
+export const jsonErrorHandler: ErrorRequestHandler = (error, req, res, next) => {
+  if (res.headersSent) return next(error);
+  const type = (error as { type?: string }).type;
+  if (error instanceof PublicError) {
+    if (error instanceof AuthError) req.observed?.refuse(error, 'http');
+    res.status(error.status).json(errorBody(error.code, error.message));
+  } else if (type === 'entity.too.large') {
+    res.status(413).json(errorBody('PAYLOAD_TOO_LARGE', 'request body is too large'));
+  } else if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    res.status(400).json(errorBody('BAD_REQUEST', 'request body is not valid JSON'));
+  } else if (type === 'entity.verify.failed') {
+    // A body parser's `verify` refused the bytes (e.g. invalid UTF-8).
+    res.status(400).json(errorBody('BAD_REQUEST', 'request body is not acceptable'));
+  } else if (isClientError(error)) {
+    // Any other body-parser refusal: a body that cannot be read or inflated, an aborted request.
+    res.status(400).json(errorBody('BAD_REQUEST', 'request body could not be read'));
+  } else {
+    // With the request's id and trace (request-record.ts), one JSON line; console only before that middleware.
+    if (req.log) req.log.error({ err: error, traceId: req.observed?.trace.traceId }, 'unhandled error in request');
+    else console.error('unhandled error in request:', error);
+    res.status(500).json(errorBody('INTERNAL_SERVER_ERROR', 'internal server error'));
+  }
+};
+
+function isClientError(error: unknown): boolean {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
