@@ -22,7 +22,9 @@ import { startSubgraph, type SubgraphDefinition } from '../shared/subgraph-serve
 import { costResolverCalls } from '../subgraphs/products/index.js';
 import { eventually } from './helpers/eventually.js';
 import { modeVariants } from './helpers/modes.js';
-import { DEEP_QUERY, DEMO_SUBGRAPHS, startStack, type GraphQLResult, type Stack } from './helpers/stack.js';
+import { DEEP_QUERY, DEMO_SUBGRAPHS } from '../subgraphs/demo.js';
+import { startStack, type Stack } from './helpers/stack.js';
+import { postJson, type GraphQLResult } from './helpers/http.js';
 
 const UNAUTHORIZED = 'UNAUTHORIZED_FIELD_OR_TYPE';
 
@@ -243,12 +245,7 @@ describe.each(modeVariants())('authorization directives, $name mode', (variant) 
 
   it('runs the named operation of a document with several, and answers a missing operationName with a code', async () => {
     const document = 'query Public { products { name } } query Private { me { id } products { price } }';
-    const response = await fetch(`${stack.gatewayUrl}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: document, operationName: 'Private' }),
-    });
-    const named: GraphQLResult = { status: response.status, body: (await response.json()) as GraphQLResult['body'], headers: response.headers };
+    const named: GraphQLResult = await postJson(`${stack.gatewayUrl}/graphql`, { query: document, operationName: 'Private' });
     expect(named.body.data).toEqual({ me: null, products: [{ price: 25 }, { price: 120 }, { price: 75 }] });
     expect(codesAndPaths(named)).toEqual([[UNAUTHORIZED, ['me']]]);
     const unnamed = await stack.client().query(document);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ratioChart, writeReport } from '../scripts/bench/report.js';
 import { runBenchmark, type BenchResult, type Row } from '../scripts/bench/run.js';
 import { IN_CI, REDIS_URL, redisAvailable } from './helpers/modes.js';
-import { tempDir } from './helpers/stack.js';
+import { tempDir } from '../scripts/lib/local.js';
 
 const withRedis = redisAvailable || IN_CI;
 let result: BenchResult;

@@ -3,7 +3,8 @@
  * answers, whichever way identity travels to the subgraphs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEEP_QUERY, startStack, type Stack } from './helpers/stack.js';
+import { DEEP_QUERY } from '../subgraphs/demo.js';
+import { startStack, type Stack } from './helpers/stack.js';
 import { modeVariants } from './helpers/modes.js';
 
 describe.each(modeVariants())('end to end, $name mode', (variant) => {

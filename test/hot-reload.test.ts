@@ -15,7 +15,8 @@ import { startGateway } from '../gateway/server.js';
 import type { Logger } from '../shared/observability/logger.js';
 import { eventually } from './helpers/eventually.js';
 import { modeVariants } from './helpers/modes.js';
-import { freePort, startStack, type Stack } from './helpers/stack.js';
+import { freePort } from '../scripts/lib/local.js';
+import { startStack, type Stack } from './helpers/stack.js';
 
 type Entry = { name: string; url: string };
 

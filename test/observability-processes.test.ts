@@ -11,8 +11,10 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from './helpers/eventually.js';
-import { launchStack, SUBGRAPH_NAMES } from './helpers/launcher.js';
-import { DEEP_QUERY, freePort, Client } from './helpers/stack.js';
+import { launchStack, SUBGRAPH_NAMES } from './helpers/stack.js';
+import { DEEP_QUERY } from '../subgraphs/demo.js';
+import { freePort } from '../scripts/lib/local.js';
+import { Client } from './helpers/http.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const tsx = ['--import', 'tsx'];

@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './helpers/eventually.js';
 import { metricValue, scrape } from './helpers/metrics.js';
 import { modeVariants } from './helpers/modes.js';
-import { DEEP_QUERY, startStack, type Client, type Stack } from './helpers/stack.js';
+import { DEEP_QUERY } from '../subgraphs/demo.js';
+import { startStack, type Stack } from './helpers/stack.js';
+import { type Client } from './helpers/http.js';
 
 const METRICS_TOKEN = `metrics-${randomBytes(12).toString('hex')}`;
 const SUBGRAPHS = ['accounts', 'orders', 'products', 'reviews'];

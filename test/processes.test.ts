@@ -7,8 +7,10 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchStack, SUBGRAPH_NAMES, TSX } from './helpers/launcher.js';
-import { DEEP_QUERY, tempDir, Client } from './helpers/stack.js';
+import { launchStack, SUBGRAPH_NAMES, TSX } from './helpers/stack.js';
+import { DEEP_QUERY } from '../subgraphs/demo.js';
+import { tempDir } from '../scripts/lib/local.js';
+import { Client } from './helpers/http.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const tsx = TSX;

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './helpers/eventually.js';
 import { modeVariants } from './helpers/modes.js';
-import { freePort, startStack, tempDir, type Stack } from './helpers/stack.js';
+import { freePort, tempDir } from '../scripts/lib/local.js';
+import { startStack, type Stack } from './helpers/stack.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCRIPT = path.join(ROOT, 'scripts', 'new-subgraph.ts');

@@ -4,20 +4,16 @@
  * and a fast, clear answer while the store is down.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postJson } from './helpers/http.js';
 import { SESSION_COOKIE } from '../shared/auth-modes/session/gateway.js';
-import { DEEP_QUERY, startStack, type Stack } from './helpers/stack.js';
+import { DEEP_QUERY } from '../subgraphs/demo.js';
+import { startStack, type Stack } from './helpers/stack.js';
 import { privateRedis, type PrivateRedis } from './helpers/redis.js';
 import { IN_CI, redisAvailable, REDIS_URL } from './helpers/modes.js';
 
-async function directQuery(url: string, query: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query }),
-    // Not a timing assertion: a guard so a hang fails the test instead of stalling it.
-    signal: AbortSignal.timeout(5000),
-  });
-  return { status: response.status, body: (await response.json()) as any };
+function directQuery(url: string, query: string, headers: Record<string, string> = {}) {
+  // The signal is not a timing assertion: a guard so a hang fails the test instead of stalling it.
+  return postJson(`${url}/graphql`, { query }, headers, { signal: AbortSignal.timeout(5000) });
 }
 
 const sessionIdsSent = (stack: Stack) =>

@@ -8,8 +8,10 @@ import path from 'node:path';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { loadSigningKeys } from '../gateway/auth/signing-keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postJson } from './helpers/http.js';
 import { mintIdentityToken, type SigningKey } from '../shared/auth-modes/token/identity-token.js';
-import { DEEP_QUERY, startStack, type Stack } from './helpers/stack.js';
+import { DEEP_QUERY } from '../subgraphs/demo.js';
+import { startStack, type Stack } from './helpers/stack.js';
 
 let stack: Stack;
 let gatewayKey: SigningKey;
@@ -25,13 +27,8 @@ afterAll(async () => {
 
 const ME = '{ me { id } }';
 
-async function callSubgraph(name: string, authorization?: string, query = ME) {
-  const response = await fetch(`${stack.subgraphs[name].url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
-    body: JSON.stringify({ query }),
-  });
-  return { status: response.status, body: (await response.json()) as any };
+function callSubgraph(name: string, authorization?: string, query = ME) {
+  return postJson(`${stack.subgraphs[name].url}/graphql`, { query }, authorization ? { authorization } : {});
 }
 
 const mint = (audience: string, overrides: { ttlSeconds?: number; issuer?: string; key?: SigningKey } = {}) =>

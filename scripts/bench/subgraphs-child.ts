@@ -8,14 +8,9 @@
 import { loadSubgraphConfig } from '../../shared/config/subgraph.js';
 import { silentLogger } from '../../shared/observability/logger.js';
 import { startSubgraph, type RunningSubgraph } from '../../shared/subgraph-server.js';
-import { accountsSubgraph } from '../../subgraphs/accounts/index.js';
-import { ordersSubgraph } from '../../subgraphs/orders/index.js';
-import { productsSubgraph } from '../../subgraphs/products/index.js';
-import { reviewsSubgraph } from '../../subgraphs/reviews/index.js';
+import { DEMO_SUBGRAPHS } from '../../subgraphs/demo.js';
 import { noAuthAuthenticator } from './baseline.js';
 import { cpuMs, serveParent } from './child.js';
-
-export const BENCH_SUBGRAPHS = [accountsSubgraph, productsSubgraph, reviewsSubgraph, ordersSubgraph];
 
 export interface SubgraphsSpec {
   env: Record<string, string>;
@@ -44,7 +39,7 @@ serveParent(
   {
     async start(request) {
       const spec = request.spec as SubgraphsSpec;
-      for (const definition of BENCH_SUBGRAPHS) {
+      for (const definition of DEMO_SUBGRAPHS) {
         const config = loadSubgraphConfig(definition.name, 0, { ...spec.env, PORT: '0' });
         const subgraph = await startSubgraph(definition, config, {
           logger: silentLogger,

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEEP_QUERY, freePort, tempDir } from '../../test/helpers/stack.js';
+import { DEEP_QUERY } from '../../subgraphs/demo.js';
+import { freePort, tempDir } from '../lib/local.js';
 import type { AuthCost } from '../../shared/observability/auth-cost.js';
 import { spawnChild, type ChildHandle } from './child.js';
 import type { GatewaySpec } from './gateway-child.js';

@@ -3,7 +3,7 @@
  * Redis. The machine's shared Redis is never stopped or flushed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from './stack.js';
+import { freePort } from '../../scripts/lib/local.js';
 import { redisAnswers } from './modes.js';
 
 export interface PrivateRedis {

@@ -1,38 +1,15 @@
 /**
- * Helpers for the request-hardening suites (test/security/): send a raw HTTP
- * request, read the stable error code from either error shape, count what
- * the subgraphs were asked, and check the gateway still serves.
+ * Helpers for the request-hardening suites (test/security/): post a raw
+ * GraphQL body, count what the subgraphs were asked, and check the gateway
+ * still serves.
  */
 import { expect } from 'vitest';
+import { postJson, type Answer } from './http.js';
 import type { Stack } from './stack.js';
-
-export interface Answer {
-  status: number;
-  headers: Headers;
-  body: any;
-  /** `error.code` (non-GraphQL errors) or the first `errors[].extensions.code` (GraphQL errors). */
-  code: string | undefined;
-}
-
-export async function send(url: string, init: RequestInit = {}): Promise<Answer> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  let body: any;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new Error(`expected a JSON answer, got ${response.status} ${response.headers.get('content-type')}: ${text.slice(0, 200)}`);
-  }
-  return { status: response.status, headers: response.headers, body, code: body?.error?.code ?? body?.errors?.[0]?.extensions?.code };
-}
 
 /** POST /graphql with a JSON body (an object, or a raw string/Buffer sent as is). */
 export function postGraphQL(stack: Stack, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  return send(`${stack.gatewayUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' || body instanceof Uint8Array ? (body as string) : JSON.stringify(body),
-  });
+  return postJson(`${stack.gatewayUrl}/graphql`, body, headers);
 }
 
 /** Operations the subgraphs received for client requests (schema loading by the gateway left out). */

@@ -1,29 +1,29 @@
 /**
- * Starts a whole stack for a test: the four demo subgraphs and the gateway,
- * each a real HTTP server on a free loopback port, configured through the
- * same config parser as the processes. Optionally a recording proxy sits in
- * front of each subgraph, so a test can see exactly what the gateway sent.
+ * The tests' stack builder: the four demo subgraphs and the gateway, each a
+ * real HTTP server on a free loopback port, configured through the same
+ * config parser as the processes —
+ *
+ * - startStack: in this process (optionally with a recording proxy in front
+ *   of each subgraph, so a test can see exactly what the gateway sent, and
+ *   with every server's log lines captured);
+ * - launchStack: as real processes, through `npm start`'s launcher.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { loadGatewayConfig } from '../../shared/config/gateway.js';
 import { loadSubgraphConfig } from '../../shared/config/subgraph.js';
-import { type AuthModeName as AuthMode } from '../../shared/auth-modes/index.js';
+import type { AuthModeName } from '../../shared/auth-modes/index.js';
 import type { SubgraphDefinition, RunningSubgraph } from '../../shared/subgraph-server.js';
 import { startSubgraph } from '../../shared/subgraph-server.js';
 import { startGateway, type RunningGateway } from '../../gateway/server.js';
 import { createLogger, silentLogger, type Logger } from '../../shared/observability/logger.js';
-import { accountsSubgraph } from '../../subgraphs/accounts/index.js';
-import { productsSubgraph } from '../../subgraphs/products/index.js';
-import { reviewsSubgraph } from '../../subgraphs/reviews/index.js';
-import { ordersSubgraph } from '../../subgraphs/orders/index.js';
-
-export const DEMO_SUBGRAPHS = [accountsSubgraph, productsSubgraph, reviewsSubgraph, ordersSubgraph];
-
-export const DEEP_QUERY = /* GraphQL */ `{ me { id name orders { id items { quantity product { name cost reviews { body mine author { name } } } } } } }`;
+import { freePort, tempDir } from '../../scripts/lib/local.js';
+import { DEMO_SUBGRAPHS } from '../../subgraphs/demo.js';
+import { eventually } from './eventually.js';
+import { Client } from './http.js';
 
 export interface SeenRequest {
   headers: http.IncomingHttpHeaders;
@@ -31,7 +31,7 @@ export interface SeenRequest {
 }
 
 export interface StackOptions {
-  mode?: AuthMode;
+  mode?: AuthModeName;
   /** Extra environment for every process (e.g. SESSION_STORE). */
   env?: Record<string, string>;
   /** Put a recording proxy in front of each subgraph. */
@@ -60,7 +60,7 @@ export class LogCapture {
 }
 
 export interface Stack {
-  mode: AuthMode;
+  mode: AuthModeName;
   dir: string;
   gateway: RunningGateway;
   gatewayUrl: string;
@@ -76,18 +76,6 @@ export interface Stack {
   /** Another gateway over the same subgraphs and store (a replica), closed with the stack. */
   startReplica(env?: Record<string, string>): Promise<RunningGateway>;
   close(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-export function tempDir(prefix = 'fag-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
 /** A reverse proxy that records every request before passing it on unchanged. */
@@ -201,64 +189,61 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 }
 
-export interface GraphQLResult {
-  status: number;
-  body: { data?: Record<string, any> | null; errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[] };
-  headers: Headers;
+// ---------------------------------------------------------------------------
+// The same stack as real processes, through `npm start`'s launcher.
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const TSX = ['--import', 'tsx'];
+export const SUBGRAPH_NAMES = ['accounts', 'products', 'reviews', 'orders'];
+
+export interface Launched {
+  launcher: ChildProcess;
+  dir: string;
+  gatewayUrl: string;
+  /** The gateway's port first, then the subgraphs'. */
+  ports: number[];
+  output(): string;
+  /** Removes the temporary folder (the processes are the test's to stop). */
+  cleanup(): void;
 }
 
-/**
- * A client of the gateway that holds whatever credential its mode uses:
- * the access token (token mode) or the session cookie (session mode).
- */
-export class Client {
-  token: string | undefined;
-  cookie: string | undefined;
+export async function launchStack(mode: AuthModeName, env: Record<string, string> = {}): Promise<Launched> {
+  const dir = tempDir();
+  const gatewayPort = await freePort();
+  const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
+  fs.writeFileSync(
+    path.join(dir, 'subgraphs.json'),
+    JSON.stringify(SUBGRAPH_NAMES.map((name, i) => ({ name, url: `http://localhost:${ports[i]}/graphql` }))),
+  );
+  const launcher = spawn(process.execPath, [...TSX, 'scripts/start.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      AUTH_MODE: mode,
+      PORT: String(gatewayPort),
+      SUBGRAPHS_FILE: path.join(dir, 'subgraphs.json'),
+      GATEWAY_KEYS_DIR: path.join(dir, 'keys'),
+      SESSION_STORE: `sqlite:${path.join(dir, 'sessions.db')}`,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  launcher.stdout!.on('data', (chunk) => (output += chunk));
+  launcher.stderr!.on('data', (chunk) => (output += chunk));
 
-  constructor(readonly baseUrl: string) {}
-
-  credentialHeaders(): Record<string, string> {
-    const headers: Record<string, string> = {};
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (this.cookie) headers.cookie = this.cookie;
-    return headers;
-  }
-
-  private keepCookie(response: Response) {
-    const setCookie = response.headers.getSetCookie();
-    for (const line of setCookie) {
-      const pair = line.split(';')[0];
-      const [name, value] = [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)];
-      this.cookie = value === '' || /expires=Thu, 01 Jan 1970/i.test(line) ? undefined : `${name}=${value}`;
-    }
-  }
-
-  async login(username: string, password: string) {
-    const response = await fetch(`${this.baseUrl}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...this.credentialHeaders() },
-      body: JSON.stringify({ username, password }),
-    });
-    this.keepCookie(response);
-    const body = (await response.json()) as Record<string, any>;
-    if (response.status === 200 && typeof body.access_token === 'string') this.token = body.access_token;
-    return { status: response.status, body, headers: response.headers };
-  }
-
-  async logout() {
-    const response = await fetch(`${this.baseUrl}/auth/logout`, { method: 'POST', headers: this.credentialHeaders() });
-    this.keepCookie(response);
-    this.token = undefined;
-    return { status: response.status };
-  }
-
-  async query(query: string, options: { variables?: Record<string, unknown>; headers?: Record<string, string> } = {}): Promise<GraphQLResult> {
-    const response = await fetch(`${this.baseUrl}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...this.credentialHeaders(), ...options.headers },
-      body: JSON.stringify({ query, variables: options.variables }),
-    });
-    this.keepCookie(response);
-    return { status: response.status, body: (await response.json()) as GraphQLResult['body'], headers: response.headers };
-  }
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  await eventually(async () => {
+    if (launcher.exitCode !== null) throw new Error(`the launcher exited (${launcher.exitCode}):\n${output}`);
+    const status = await fetch(`${gatewayUrl}/readyz`).then((response) => response.status, () => 0);
+    if (status !== 200) throw new Error(`gateway not ready yet:\n${output.slice(-2000)}`);
+  }, { timeoutMs: 30_000 });
+  return {
+    launcher,
+    dir,
+    gatewayUrl,
+    ports: [gatewayPort, ...ports],
+    output: () => output,
+    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }

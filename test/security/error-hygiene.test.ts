@@ -10,8 +10,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GENERIC_ERROR_MESSAGE } from '../../shared/service/error-hygiene.js';
 import type { SubgraphDefinition } from '../../shared/subgraph-server.js';
 import { modeVariants } from '../helpers/modes.js';
-import { expectStillServes, postGraphQL, refusedAtGateway, send, subgraphOperations } from '../helpers/refusals.js';
-import { DEMO_SUBGRAPHS, startStack, type Stack } from '../helpers/stack.js';
+import { expectStillServes, postGraphQL, refusedAtGateway, subgraphOperations } from '../helpers/refusals.js';
+import { send } from '../helpers/http.js';
+import { DEMO_SUBGRAPHS } from '../../subgraphs/demo.js';
+import { startStack, type Stack } from '../helpers/stack.js';
 
 const SECRET_PATH = '/srv/fedgw/secrets/users.db';
 

@@ -16,7 +16,9 @@ import { startSubgraph } from '../../shared/subgraph-server.js';
 import { silentLogger } from '../../shared/observability/logger.js';
 import { accountsSubgraph } from '../../subgraphs/accounts/index.js';
 import { modeVariants } from '../helpers/modes.js';
-import { DEEP_QUERY, freePort, startStack, tempDir, type Stack } from '../helpers/stack.js';
+import { DEEP_QUERY } from '../../subgraphs/demo.js';
+import { freePort, tempDir } from '../../scripts/lib/local.js';
+import { startStack, type Stack } from '../helpers/stack.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 

@@ -11,7 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from '../../shared/config/gateway.js';
 import { DUMMY_HASH, hashPassword } from '../../gateway/auth/users.js';
 import { modeVariants } from '../helpers/modes.js';
-import { expectStillServes, send, subgraphOperations, type Answer } from '../helpers/refusals.js';
+import { expectStillServes, subgraphOperations } from '../helpers/refusals.js';
+import { send, type Answer } from '../helpers/http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const WINDOW_SECONDS = 600;

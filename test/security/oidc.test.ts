@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nowSeconds } from '../helpers/hostile.js';
-import { freePort, startStack, type Stack } from '../helpers/stack.js';
+import { freePort } from '../../scripts/lib/local.js';
+import { startStack, type Stack } from '../helpers/stack.js';
 
 interface Issuer {
   url: string;

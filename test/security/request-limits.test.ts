@@ -9,8 +9,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../shared/config/env.js';
 import { loadGatewayConfig } from '../../shared/config/gateway.js';
 import { modeVariants } from '../helpers/modes.js';
-import { expectStillServes, postGraphQL, refusedAtGateway, send, subgraphOperations } from '../helpers/refusals.js';
-import { DEEP_QUERY, startStack, type Stack } from '../helpers/stack.js';
+import { expectStillServes, postGraphQL, refusedAtGateway, subgraphOperations } from '../helpers/refusals.js';
+import { send } from '../helpers/http.js';
+import { DEEP_QUERY } from '../../subgraphs/demo.js';
+import { startStack, type Stack } from '../helpers/stack.js';
 
 const LIMITS = {
   MAX_REQUEST_BYTES: '65536',
