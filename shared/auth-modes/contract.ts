@@ -1,8 +1,8 @@
 /**
  * The auth-mode interface: what a mode gives the gateway and what it gives
  * a subgraph. A mode (one folder next to this file) implements both ends,
- * so the two cannot drift apart; index.ts lists the modes. Nothing outside
- * a mode's folder branches on the mode's name.
+ * so the two cannot drift apart; index.ts lists the modes. No server code
+ * outside a mode's folder branches on a mode's name.
  *
  * - Gateway end (GatewayAuthStrategy): who the caller of a client request
  *   is (client authentication), signing in and out, and what each subgraph

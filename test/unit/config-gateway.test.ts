@@ -1,0 +1,143 @@
+/**
+ * The gateway's settings (shared/config/gateway.ts), read from explicit env
+ * objects: the defaults, the production defaults, and a ConfigError naming
+ * the variable for each bad value.
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, type Env } from '../../shared/config/env.js';
+import { loadGatewayConfig } from '../../shared/config/gateway.js';
+
+const PRODUCTION: Env = { NODE_ENV: 'production' };
+const SECRET = 's'.repeat(32);
+const OIDC: Env = {
+  OIDC_ISSUER: 'https://login.example.com',
+  OIDC_AUDIENCE: 'gateway',
+  OIDC_JWKS_URL: 'https://login.example.com/jwks.json',
+};
+
+/** The variable named by the ConfigError that loading `env` throws. */
+function refusedVariable(env: Env): string | undefined {
+  try {
+    loadGatewayConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).variable;
+  }
+  return undefined;
+}
+
+describe('loadGatewayConfig', () => {
+  it('has development defaults', () => {
+    const config = loadGatewayConfig({});
+    expect(config).toMatchObject({
+      authMode: 'token',
+      production: false,
+      port: 4000,
+      gatewayIssuer: 'http://localhost:4000',
+      subgraphsFile: path.resolve('subgraphs.json'),
+      keysDir: path.resolve('.data/keys'),
+      accessTokenTtlSeconds: 900,
+      sessionSecret: undefined,
+      subgraphPollIntervalSeconds: 10,
+      trustProxy: undefined,
+      playground: true,
+      oidc: undefined,
+      hardening: {
+        introspection: true,
+        limits: { requestBytes: 1024 * 1024, jsonDepth: 64, queryLength: 100_000, queryTokens: 5000, queryDepth: 20, queryAliases: 30, rootFields: 20 },
+        loginRateLimit: { windowSeconds: 900, perIp: 100, perUsername: 10 },
+      },
+    });
+  });
+
+  it('is its own issuer, at its own port', () => {
+    expect(loadGatewayConfig({ PORT: '5005' }).gatewayIssuer).toBe('http://localhost:5005');
+    expect(loadGatewayConfig({ PORT: '5005', GATEWAY_ISSUER: 'https://api.example.com' }).gatewayIssuer).toBe('https://api.example.com');
+  });
+
+  it('turns polling, the playground and introspection off in production', () => {
+    const config = loadGatewayConfig(PRODUCTION);
+    expect(config.subgraphPollIntervalSeconds).toBe(0);
+    expect(config.playground).toBe(false);
+    expect(config.hardening.introspection).toBe(false);
+  });
+
+  it('lets production opt back in', () => {
+    expect(loadGatewayConfig({ ...PRODUCTION, SUBGRAPH_POLL_INTERVAL: '30' }).subgraphPollIntervalSeconds).toBe(30);
+    expect(loadGatewayConfig({ ...PRODUCTION, INTROSPECTION: 'true' })).toMatchObject({ playground: false, hardening: { introspection: true } });
+  });
+
+  it('turns introspection on with PLAYGROUND=true in production, unless INTROSPECTION says otherwise', () => {
+    expect(loadGatewayConfig({ ...PRODUCTION, PLAYGROUND: 'true' })).toMatchObject({ playground: true, hardening: { introspection: true } });
+    expect(loadGatewayConfig({ ...PRODUCTION, PLAYGROUND: 'true', INTROSPECTION: 'false' }).hardening.introspection).toBe(false);
+  });
+
+  it('lets development turn the playground and introspection off', () => {
+    expect(loadGatewayConfig({ PLAYGROUND: 'false', INTROSPECTION: 'false' })).toMatchObject({ playground: false, hardening: { introspection: false } });
+  });
+
+  it('needs SESSION_SECRET only in production session mode', () => {
+    expect(refusedVariable({ ...PRODUCTION, AUTH_MODE: 'session' })).toBe('SESSION_SECRET');
+    expect(loadGatewayConfig({ ...PRODUCTION, AUTH_MODE: 'session', SESSION_SECRET: SECRET }).sessionSecret).toBe(SECRET);
+    expect(loadGatewayConfig({ ...PRODUCTION, AUTH_MODE: 'token' }).sessionSecret).toBeUndefined();
+    expect(loadGatewayConfig({ AUTH_MODE: 'session' }).sessionSecret).toBeUndefined();
+  });
+
+  it('refuses a SESSION_SECRET shorter than 32 characters, anywhere', () => {
+    expect(refusedVariable({ SESSION_SECRET: 's'.repeat(31) })).toBe('SESSION_SECRET');
+    expect(refusedVariable({ ...PRODUCTION, AUTH_MODE: 'session', SESSION_SECRET: 'short' })).toBe('SESSION_SECRET');
+  });
+
+  it('reads a complete OIDC issuer', () => {
+    expect(loadGatewayConfig(OIDC).oidc).toEqual({
+      issuer: 'https://login.example.com',
+      audience: 'gateway',
+      jwksUrl: 'https://login.example.com/jwks.json',
+      jwksCooldownSeconds: 30,
+    });
+  });
+
+  it('refuses an incomplete OIDC issuer, naming a missing variable', () => {
+    expect(refusedVariable({ OIDC_ISSUER: OIDC.OIDC_ISSUER })).toBe('OIDC_AUDIENCE');
+    expect(refusedVariable({ OIDC_ISSUER: OIDC.OIDC_ISSUER, OIDC_AUDIENCE: 'gateway' })).toBe('OIDC_JWKS_URL');
+    expect(refusedVariable({ OIDC_JWKS_URL: OIDC.OIDC_JWKS_URL })).toBe('OIDC_ISSUER');
+  });
+
+  it('refuses an OIDC issuer that is the gateway itself', () => {
+    expect(refusedVariable({ ...OIDC, OIDC_ISSUER: 'http://localhost:4000' })).toBe('OIDC_ISSUER');
+    expect(refusedVariable({ ...OIDC, GATEWAY_ISSUER: OIDC.OIDC_ISSUER })).toBe('OIDC_ISSUER');
+  });
+
+  it.each<[Env, unknown]>([
+    [{ TRUST_PROXY: 'true' }, true],
+    [{ TRUST_PROXY: 'false' }, false],
+    [{ TRUST_PROXY: '2' }, 2],
+    [{ TRUST_PROXY: 'loopback, 10.0.0.0/8' }, 'loopback, 10.0.0.0/8'],
+    [{ TRUST_PROXY: 'fd00::/8' }, 'fd00::/8'],
+  ])('reads TRUST_PROXY %o', (env, trustProxy) => {
+    expect(loadGatewayConfig(env).trustProxy).toEqual(trustProxy);
+  });
+
+  it.each<[string, Env]>([
+    ['AUTH_MODE', { AUTH_MODE: 'cookies' }],
+    ['PORT', { PORT: '99999' }],
+    ['SESSION_STORE', { SESSION_STORE: 'memory' }],
+    ['GATEWAY_JWKS_URL', { GATEWAY_JWKS_URL: 'file:///jwks.json' }],
+    ['IDENTITY_TOKEN_TTL', { IDENTITY_TOKEN_TTL: 'forever' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['LOG_FORMAT', { LOG_FORMAT: 'yaml' }],
+    ['METRICS_TOKEN', { METRICS_TOKEN: 'short' }],
+    ['OIDC_JWKS_URL', { ...OIDC, OIDC_JWKS_URL: 'ldap://login.example.com' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'a;b' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '*' }],
+    ['INTROSPECTION', { INTROSPECTION: 'yes' }],
+    ['PLAYGROUND', { PLAYGROUND: 'on' }],
+    ['PLAYGROUND', { ...PRODUCTION, PLAYGROUND: '1' }],
+    ['ACCESS_TOKEN_TTL', { ACCESS_TOKEN_TTL: '29' }],
+    ['SUBGRAPH_POLL_INTERVAL', { SUBGRAPH_POLL_INTERVAL: '-5' }],
+    ['MAX_QUERY_DEPTH', { MAX_QUERY_DEPTH: '0' }],
+  ])('refuses a bad %s', (variable, env) => {
+    expect(refusedVariable(env)).toBe(variable);
+  });
+});
