@@ -1,4 +1,5 @@
 /** The gateway's settings: the shared ones, and everything only the gateway reads. */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { commonConfig, type CommonConfig } from './common.js';
 import { boolean, ConfigError, httpUrl, integer, optional, type Env } from './env.js';
@@ -129,12 +130,26 @@ function parseOidc(env: Env): OidcConfig | undefined {
   };
 }
 
+/** The names Express's `trust proxy` (proxy-addr) knows, besides addresses and subnets. */
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, or a subnet as address/prefix or address/netmask: what proxy-addr compiles. */
+function isTrustedAddress(value: string): boolean {
+  const [address, range, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4;
+}
+
 function parseTrustProxy(env: Env): GatewayConfig['trustProxy'] {
   const raw = optional(env, 'TRUST_PROXY');
   if (raw === undefined) return undefined;
   if (raw === 'true' || raw === 'false') return raw === 'true';
   if (/^\d{1,2}$/.test(raw)) return Number(raw);
-  // Express also takes addresses, subnets and names (loopback, linklocal, uniquelocal).
-  if (/^[\w.:/, -]+$/.test(raw)) return raw;
-  throw new ConfigError('TRUST_PROXY', 'true, false, a hop count, or addresses/subnets as Express\'s "trust proxy" takes', raw);
+  // Express also takes addresses, subnets and names; anything else would crash it at start, not here.
+  const parts = raw.split(',').map((part) => part.trim());
+  if (parts.every((part) => TRUST_PROXY_NAMES.has(part) || isTrustedAddress(part))) return raw;
+  throw new ConfigError('TRUST_PROXY', 'true, false, a hop count, or addresses/subnets/loopback/linklocal/uniquelocal as Express\'s "trust proxy" takes', raw);
 }

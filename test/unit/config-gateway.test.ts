@@ -115,6 +115,7 @@ describe('loadGatewayConfig', () => {
     [{ TRUST_PROXY: '2' }, 2],
     [{ TRUST_PROXY: 'loopback, 10.0.0.0/8' }, 'loopback, 10.0.0.0/8'],
     [{ TRUST_PROXY: 'fd00::/8' }, 'fd00::/8'],
+    [{ TRUST_PROXY: '192.168.0.0/255.255.0.0,linklocal' }, '192.168.0.0/255.255.0.0,linklocal'],
   ])('reads TRUST_PROXY %o', (env, trustProxy) => {
     expect(loadGatewayConfig(env).trustProxy).toEqual(trustProxy);
   });
@@ -131,6 +132,11 @@ describe('loadGatewayConfig', () => {
     ['OIDC_JWKS_URL', { ...OIDC, OIDC_JWKS_URL: 'ldap://login.example.com' }],
     ['TRUST_PROXY', { TRUST_PROXY: 'a;b' }],
     ['TRUST_PROXY', { TRUST_PROXY: '*' }],
+    // Words Express's trust proxy does not know would crash it at start instead of naming the variable.
+    ['TRUST_PROXY', { TRUST_PROXY: 'yes' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'True' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/33' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'loopback, nowhere' }],
     ['INTROSPECTION', { INTROSPECTION: 'yes' }],
     ['PLAYGROUND', { PLAYGROUND: 'on' }],
     ['PLAYGROUND', { ...PRODUCTION, PLAYGROUND: '1' }],
