@@ -27,10 +27,25 @@ export interface FilteredOperation {
   removed: boolean;
   /** The operation and the fragments it uses, without the unauthorized fields; null when nothing authorized is left. */
   document: DocumentNode | null;
+  /** The response key the added __typename fields use (TYPENAME_KEY, unless the client's document uses it). */
+  typenameKey: string;
 }
 
 /** Response key of the __typename the shaping step needs on abstract types. */
 export const TYPENAME_KEY = '__authzTypename';
+
+/** TYPENAME_KEY, or a variant of it no field of `document` answers under: a client's own alias must not collide. */
+function unusedTypenameKey(document: DocumentNode): string {
+  const used = new Set<string>();
+  visit(document, {
+    Field(node) {
+      used.add(node.alias?.value ?? node.name.value);
+    },
+  });
+  let key = TYPENAME_KEY;
+  for (let n = 1; used.has(key); n++) key = `${TYPENAME_KEY}_${n}`;
+  return key;
+}
 
 const typenameField = (alias?: string): FieldNode => ({
   kind: Kind.FIELD,
@@ -75,7 +90,7 @@ function selectsData(selectionSet: SelectionSetNode, fragments: ReadonlyMap<stri
  * Removes from `operation` (and the fragments it uses) every field the caller
  * may not select. A selection set left empty asks for __typename instead, so
  * the authorized parent is still fetched. The result also asks for
- * __typename on every abstract type, which shaping needs.
+ * __typename on every abstract type (under `typenameKey`), which shaping needs.
  */
 export function filterOperation(
   schema: GraphQLSchema,
@@ -110,18 +125,19 @@ export function filterOperation(
       },
     }),
   );
-  if (!removed) return { removed, document: null };
+  const typenameKey = unusedTypenameKey(document);
+  if (!removed) return { removed, document: null, typenameKey };
 
   const filteredOperation = filtered.definitions[0] as OperationDefinitionNode;
   const filteredFragments = new Map(
     filtered.definitions.slice(1).map((definition) => [(definition as FragmentDefinitionNode).name.value, definition as FragmentDefinitionNode]),
   );
-  if (!selectsData(filteredOperation.selectionSet, filteredFragments)) return { removed, document: null };
+  if (!selectsData(filteredOperation.selectionSet, filteredFragments)) return { removed, document: null, typenameKey };
 
-  return { removed, document: addTypenames(schema, filtered) };
+  return { removed, document: addTypenames(schema, filtered, typenameKey), typenameKey };
 }
 
-function addTypenames(schema: GraphQLSchema, document: DocumentNode): DocumentNode {
+function addTypenames(schema: GraphQLSchema, document: DocumentNode, typenameKey: string): DocumentNode {
   const typeInfo = new TypeInfo(schema);
   return visit(
     document,
@@ -134,7 +150,7 @@ function addTypenames(schema: GraphQLSchema, document: DocumentNode): DocumentNo
         leave(node) {
           // During leave, the parent type is still this selection set's type.
           if (!isAbstractType(typeInfo.getParentType())) return undefined;
-          return { ...node, selections: [...node.selections, typenameField(TYPENAME_KEY)] };
+          return { ...node, selections: [...node.selections, typenameField(typenameKey)] };
         },
       },
     }),

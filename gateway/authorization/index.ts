@@ -125,7 +125,7 @@ export class GatewayAuthorization {
       if (!result.data) return result;
     }
     const { operationName, variables } = requestContext.request;
-    const shaped = shapeResponse(schema, requestContext.document, operationName, variables, result.data ?? {}, access);
+    const shaped = shapeResponse(schema, requestContext.document, operationName, variables, result.data ?? {}, access, filtered.typenameKey);
     const errors = [...(result.errors ?? []), ...shaped.errors];
     return { ...result, data: shaped.data, ...(errors.length > 0 ? { errors } : {}) };
   }

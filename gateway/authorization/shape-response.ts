@@ -21,6 +21,8 @@ export function shapeResponse(
   variables: Record<string, unknown> | undefined,
   data: Record<string, unknown>,
   access: FieldAccess,
+  /** Where filterOperation put the type names of abstract values. */
+  typenameKey: string = TYPENAME_KEY,
 ): { data: Record<string, unknown> | null; errors: GraphQLError[] } {
   const result = execute({
     schema,
@@ -32,7 +34,7 @@ export function shapeResponse(
       if (!access(info.parentType.name, info.fieldName, getNamedType(info.returnType).name)) throw unauthorizedError();
       return source?.[info.path.key as string];
     },
-    typeResolver: (value: { __typename?: string; [TYPENAME_KEY]?: string }) => value?.[TYPENAME_KEY] ?? value?.__typename,
+    typeResolver: (value: Record<string, unknown> | null | undefined) => (value?.[typenameKey] ?? value?.__typename) as string | undefined,
   });
   // The gateway's schema has no async resolvers: execution is synchronous.
   if (result instanceof Promise) throw new Error('unexpected asynchronous shaping');

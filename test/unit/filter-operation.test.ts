@@ -4,7 +4,7 @@
  * for __typename, abstract ones also for TYPENAME_KEY, and introspection is
  * never filtered.
  */
-import { buildSchema, Kind, parse, print, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { buildSchema, Kind, parse, print, validate, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { filterOperation, TYPENAME_KEY, type FieldAccess } from '../../gateway/authorization/filter-operation.js';
 
@@ -161,5 +161,15 @@ describe('filterOperation', () => {
       ['Query', 'search', 'SearchResult'],
       ['User', 'id', 'ID'],
     ]);
+  });
+});
+
+describe('a client alias that is the typename key', () => {
+  it('gets the added __typename fields a key of their own, so the filtered document stays valid', () => {
+    const op = parse(`{ node(id: "u1") { ${TYPENAME_KEY}: id } secretCount }`).definitions[0] as OperationDefinitionNode;
+    const result = filterOperation(schema, op, [], denying('Query.secretCount').access);
+    expect(result.typenameKey).not.toBe(TYPENAME_KEY);
+    expect(validate(schema, result.document!)).toEqual([]);
+    expect(print(result.document!)).toContain(`${result.typenameKey}: __typename`);
   });
 });

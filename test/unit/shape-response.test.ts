@@ -119,3 +119,14 @@ describe('shapeResponse', () => {
     expect(result).toEqual({ data: { secretCount: null }, errors: [[UNAUTHORIZED, ['secretCount']]] });
   });
 });
+
+describe('shapeResponse with another typename key', () => {
+  it('resolves abstract types through the key filterOperation chose, leaving the client its own alias', () => {
+    const key = `${TYPENAME_KEY}_1`;
+    const query = `{ node(id: "u1") { ${TYPENAME_KEY}: id ... on User { name } } }`;
+    const fetched = { node: { [TYPENAME_KEY]: 'u1', name: 'Alice', [key]: 'User' } };
+    const result = shapeResponse(schema, parse(query), undefined, undefined, fetched, denying(), key);
+    expect(result.data).toEqual({ node: { [TYPENAME_KEY]: 'u1', name: 'Alice' } });
+    expect(result.errors).toEqual([]);
+  });
+});
