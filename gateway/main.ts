@@ -1,4 +1,4 @@
-/** The gateway process: configuration from the environment, clean stop on signals. */
+/** The gateway process: configuration from the environment, a graceful drain on signals. */
 import { runMain } from '../shared/config/env.js';
 import { loadGatewayConfig } from '../shared/config/gateway.js';
 import { createLogger } from '../shared/observability/logger.js';
@@ -10,7 +10,18 @@ void runMain(async () => {
   const logger = createLogger({ service: 'gateway', ...config.logging });
   const gateway = await startGateway(config, { logger, processMetrics: true });
   logger.info(`gateway listening on http://localhost:${gateway.port}; composing the supergraph…`, { authMode: config.authMode });
-  stopOnExitSignals(() => gateway.close());
-  await gateway.ready;
+  let stopping = false;
+  stopOnExitSignals(async () => {
+    stopping = true;
+    logger.info('stopping: draining requests in flight', { drainDelayMs: config.drain.delayMs, drainTimeoutMs: config.drain.timeoutMs });
+    await gateway.drain(config.drain);
+  });
+  try {
+    await gateway.ready;
+  } catch (error) {
+    // Stopped before the first supergraph composed: a normal stop, not a crash.
+    if (stopping) return;
+    throw error;
+  }
   logger.info(`gateway ready: GraphQL at http://localhost:${gateway.port}/graphql`);
 });

@@ -44,7 +44,7 @@ export interface GatewayOptions {
 }
 
 export interface RunningGateway extends RunningServer {
-  /** Resolves when the supergraph is composed and /graphql serves. */
+  /** Resolves when the supergraph is composed and /graphql serves; rejects if the gateway stopped before. */
   ready: Promise<void>;
   strategy: GatewayAuthStrategy;
   /** This gateway's own metrics registry (what GET /metrics serves). */
@@ -116,17 +116,25 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   });
 
   const running = await listen(app, config.port);
+  // Whichever way the server stops, what it holds is released after it.
+  const release = async () => {
+    supergraph.stop();
+    await ready.then(() => apollo.stop()).catch(() => {});
+    await strategy.close();
+    await loginLimits.close();
+  };
   return {
     ...running,
     ready,
     strategy,
     metrics: metrics.registry,
     async close() {
-      supergraph.stop();
       await running.close();
-      await ready.then(() => apollo.stop()).catch(() => {});
-      await strategy.close();
-      await loginLimits.close();
+      await release();
+    },
+    async drain(options) {
+      await running.drain(options);
+      await release();
     },
   };
 }

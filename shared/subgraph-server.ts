@@ -111,25 +111,35 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
   });
 
   const running = await listen(app, config.port);
+  const release = async () => {
+    await apollo.stop();
+    await auth.close();
+  };
   return {
     ...running,
     name: definition.name,
     metrics: metrics.registry,
     async close() {
       await running.close();
-      await apollo.stop();
-      await auth.close();
+      await release();
+    },
+    async drain(options) {
+      await running.drain(options);
+      await release();
     },
   };
 }
 
-/** The entry point of a subgraph process: config from the environment, clean stop on signals. */
+/** The entry point of a subgraph process: config from the environment, a graceful drain on signals. */
 export function runSubgraph(definition: SubgraphDefinition): void {
   void runMain(async () => {
     const config = loadSubgraphConfig(definition.name, definition.defaultPort);
     const logger = createLogger({ service: definition.name, ...config.logging });
     const subgraph = await startSubgraph(definition, config, { logger, processMetrics: true });
     logger.info(`${definition.name} subgraph listening on http://localhost:${subgraph.port}/graphql`, { authMode: config.authMode });
-    stopOnExitSignals(() => subgraph.close());
+    stopOnExitSignals(async () => {
+      logger.info('stopping: draining requests in flight');
+      await subgraph.drain(config.drain);
+    });
   });
 }

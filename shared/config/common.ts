@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { AUTH_MODE_NAMES, type AuthModeName } from '../auth-modes/index.js';
 import { LOG_LEVELS, type LoggingConfig, type LogLevel } from '../observability/logger.js';
+import type { DrainOptions } from '../service/http.js';
 import { ConfigError, httpUrl, integer, oneOf, optional, type Env } from './env.js';
 
 export type SessionStoreConfig =
@@ -21,17 +22,20 @@ export interface CommonConfig {
   logging: LoggingConfig;
   /** METRICS_TOKEN: when set, GET /metrics needs it as a bearer token. */
   metricsToken: string | undefined;
+  /** DRAIN_DELAY, DRAIN_TIMEOUT: how the process stops on SIGTERM (shared/service/http.ts). */
+  drain: DrainOptions;
 }
 
 /** Subgraph names become token audiences, folder names and log prefixes. */
 export const SUBGRAPH_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
 export function commonConfig(env: Env, defaultPort: number): CommonConfig {
+  const production = optional(env, 'NODE_ENV') === 'production';
   const port = integer(env, 'PORT', defaultPort, 0, 65535);
   const gatewayJwksUrl = httpUrl(env, 'GATEWAY_JWKS_URL', 'http://localhost:4000/.well-known/jwks.json');
   return {
     authMode: oneOf(env, 'AUTH_MODE', AUTH_MODE_NAMES, 'token'),
-    production: optional(env, 'NODE_ENV') === 'production',
+    production,
     port,
     sessionStore: parseSessionStore(env),
     // Subgraphs default to the origin they fetch the gateway's keys from;
@@ -41,6 +45,12 @@ export function commonConfig(env: Env, defaultPort: number): CommonConfig {
     identityTokenTtlSeconds: integer(env, 'IDENTITY_TOKEN_TTL', 60, 10, 3600),
     logging: parseLogging(env),
     metricsToken: parseMetricsToken(env),
+    drain: {
+      // Behind a load balancer the delay lets it see /readyz fail before connections close;
+      // a developer's Ctrl-C should not wait for one.
+      delayMs: integer(env, 'DRAIN_DELAY', production ? 5 : 0, 0, 300) * 1000,
+      timeoutMs: integer(env, 'DRAIN_TIMEOUT', 30, 1, 3600) * 1000,
+    },
   };
 }
 

@@ -17,7 +17,7 @@ import { publicErrorFormatter } from './error-hygiene.js';
 
 type Defaults<TContext extends BaseContext> = Pick<
   ApolloServerOptionsWithSchema<TContext>,
-  'logger' | 'includeStacktraceInErrorResponses' | 'formatError' | 'plugins'
+  'logger' | 'includeStacktraceInErrorResponses' | 'formatError' | 'plugins' | 'stopOnTerminationSignals'
 >;
 
 export function apolloDefaults<TContext extends ObservedContext>(options: {
@@ -29,6 +29,9 @@ export function apolloDefaults<TContext extends ObservedContext>(options: {
   const { logger } = options;
   return {
     logger: apolloLogger(logger),
+    // The process drains on SIGTERM itself (lifecycle.ts): Apollo's own handler would
+    // stop the server and re-raise the signal before the drain could finish.
+    stopOnTerminationSignals: false,
     // Stack traces belong in the logs, never in a client's response.
     includeStacktraceInErrorResponses: false,
     // In production no internal message, path or stack reaches a client.

@@ -2,7 +2,8 @@
  * The Express skeleton every process serves on — the gateway and each
  * subgraph — so the parts they share are written once:
  *
- *   /healthz, /readyz, /metrics   probes and scrapes, not logged (they would drown the requests that matter)
+ *   /healthz, /readyz, /metrics   probes and scrapes, not logged (they would drown the requests that matter);
+ *                                 /readyz is 503 while the server drains (http.ts)
  *   `unlogged` routes             more of those (the gateway's JWKS, the playground's static files)
  *   request logging               request id, trace context, one access line per request (request-record.ts)
  *   `routes`                      what the service is for (/graphql, /auth/…)
@@ -18,7 +19,7 @@ import type { Logger } from '../observability/logger.js';
 import { requestLogging, type RequestLoggingOptions } from '../observability/request-record.js';
 import type { Readiness } from '../readiness.js';
 import { jsonFallback } from './error-hygiene.js';
-import { jsonErrorHandler } from './http.js';
+import { closeConnectionsWhileDraining, DRAINING, jsonErrorHandler } from './http.js';
 
 /** A route; `use` mounts middleware on a path prefix (any method), and is left out of `Allow`. */
 export interface Route {
@@ -52,14 +53,17 @@ export interface ServiceAppOptions {
 export function serviceApp(options: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  closeConnectionsWhileDraining(app);
   if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
   const probes: Route[] = [
     get('/healthz', (_req, res) => {
       res.json({ status: 'ok', ...options.health });
     }),
-    get('/readyz', async (_req, res) => {
+    get('/readyz', async (req, res) => {
       const { ready, details } = await options.readiness();
-      res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', ...details });
+      // A server that drains (SIGTERM) is not ready, however well it could still serve.
+      const status = req.app.locals[DRAINING] ? 'draining' : ready ? 'ready' : 'not ready';
+      res.status(status === 'ready' ? 200 : 503).json({ status, ...details });
     }),
     get('/metrics', metricsHandler(options.requests.metrics.registry, options.metricsToken)),
   ];

@@ -1,7 +1,8 @@
 /** Small HTTP pieces every process uses: listening with a close path, the JSON error handler. */
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ErrorRequestHandler, Express } from 'express';
+import { sleep } from '../backoff.js';
 import { AuthError, errorBody, PublicError } from '../errors.js';
 
 export interface RunningServer {
@@ -9,8 +10,26 @@ export interface RunningServer {
   port: number;
   /** http://127.0.0.1:<port> — what tests and the launcher talk to. */
   url: string;
+  /** Stops at once: every connection is cut, requests in flight included (tests). */
   close(): Promise<void>;
+  /**
+   * Stops gracefully (SIGTERM): /readyz turns 503 at once, new requests keep
+   * being served for `delayMs` while a load balancer notices, then the
+   * listener closes and requests in flight finish, for at most `timeoutMs`.
+   * Every response from the first moment of a drain closes its connection.
+   */
+  drain(options: DrainOptions): Promise<void>;
 }
+
+export interface DrainOptions {
+  /** DRAIN_DELAY: how long to keep serving after /readyz turned 503. */
+  delayMs: number;
+  /** DRAIN_TIMEOUT: the longest wait for requests in flight once the listener is closed. */
+  timeoutMs: number;
+}
+
+/** Set on `app.locals` while the server drains: the skeleton's /readyz answers 503 from then on. */
+export const DRAINING = 'draining';
 
 export function listen(app: Express, port: number): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
@@ -19,19 +38,48 @@ export function listen(app: Express, port: number): Promise<RunningServer> {
     server.once('listening', () => {
       server.off('error', reject);
       const actual = (server.address() as AddressInfo).port;
-      resolve({
-        server,
-        port: actual,
-        url: `http://127.0.0.1:${actual}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            // Keep-alive sockets would hold close() open until they time out.
-            server.closeAllConnections();
-          }),
-      });
+      resolve({ server, port: actual, url: `http://127.0.0.1:${actual}`, close: () => closeNow(server), drain: (options) => drain(app, server, options) });
     });
   });
+}
+
+function closeNow(server: Server): Promise<void> {
+  return new Promise<void>((done) => {
+    server.close(() => done());
+    // Keep-alive sockets would hold close() open until they time out.
+    server.closeAllConnections();
+  });
+}
+
+async function drain(app: Express, server: Server, { delayMs, timeoutMs }: DrainOptions): Promise<void> {
+  app.locals[DRAINING] = true;
+  await sleep(delayMs);
+  await new Promise<void>((done) => {
+    // Stops accepting; calls back once the last connection is gone. A connection that
+    // answered keep-alive before the drain began goes idle after its request: sweep those.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(force);
+      done();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+/**
+ * While the app drains, every response closes its connection after it is
+ * sent (`Connection: close`), so no client or load balancer keeps using a
+ * connection to a server that is going away. Installed once per app, on its
+ * response prototype: nothing is added per request.
+ */
+export function closeConnectionsWhileDraining(app: Express): void {
+  const writeHead = app.response.writeHead;
+  app.response.writeHead = function (this: ServerResponse & { app: Express }, ...args: unknown[]) {
+    if (this.app.locals[DRAINING]) this.shouldKeepAlive = false;
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as typeof writeHead;
 }
 
 /**
