@@ -5,6 +5,7 @@
  * before the supergraph is composed, because subgraphs need the gateway's
  * JWKS to accept the gateway's own schema-loading requests.
  */
+import { createHash } from 'node:crypto';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import type { RequestHandler } from 'express';
@@ -23,10 +24,11 @@ import { createGatewayMetrics } from '../shared/observability/metrics.js';
 import { apolloDefaults, graphqlHandler } from '../shared/service/apollo.js';
 import { get, serviceApp, use } from '../shared/service/app.js';
 import { listen, type RunningServer } from '../shared/service/http.js';
+import { openStore } from '../shared/store/index.js';
 import { authCostExtension } from './auth-cost-plugin.js';
 import { loadSigningKeys } from './auth/signing-keys.js';
 import { authRoutes } from './auth/routes.js';
-import { createLoginLimits } from './auth/login-limits.js';
+import { loginLimits } from './auth/login-limits.js';
 import { createUserDirectory, type UserDirectory } from './auth/users.js';
 import { GatewayAuthorization } from './authorization/index.js';
 import { playgroundRouter } from './playground/router.js';
@@ -61,7 +63,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const metrics = createGatewayMetrics({ processMetrics: options.processMetrics });
   const keys = await loadSigningKeys(config.keysDir);
   checkSubgraphList(config.subgraphsFile);
-  const strategy = await AUTH_MODES[config.authMode].gateway({ config, keys, logger, observer: metrics });
+  const store = await openStore(config.store, {
+    namespace: storeNamespace(config.gatewayIssuer),
+    observer: metrics.sessionStore,
+    defaultSessionTtlSeconds: config.sessionIdleTimeoutSeconds,
+    onOutage: (error) => logger.warn(`shared store unavailable: ${error.message}`),
+  });
+  const strategy = await AUTH_MODES[config.authMode].gateway({ config, keys, store, logger, observer: metrics });
   const gatewayCaller: Caller = { identity: gatewayIdentity(config) };
   const buildService = ({ name, url }: { name: string; url?: string }) =>
     new IdentityDataSource(name, url!, strategy.propagation, gatewayCaller, { metrics, logger });
@@ -87,7 +95,6 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // A start that fails (the gateway was closed while waiting) is reported by `ready`.
   ready.catch(() => {});
 
-  const loginLimits = createLoginLimits(config, strategy.sharedStore, logger);
   const app = serviceApp({
     logger,
     requests: { method: config.authMode, metrics, echoRequestId: true },
@@ -107,7 +114,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     ],
     routes: [
       ...(strategy.middleware.length > 0 ? [use(undefined, ...strategy.middleware)] : []),
-      ...authRoutes(strategy, options.users ?? createUserDirectory(), loginLimits.middleware),
+      ...authRoutes(strategy, options.users ?? createUserDirectory(), loginLimits(config, store, logger)),
       use('/graphql', ...limits.http, (req, res, next) => {
         if (graphql) return graphql(req, res, next);
         res.status(503).json(errorBody('GATEWAY_NOT_READY', 'the supergraph is not composed yet; retry shortly'));
@@ -121,7 +128,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     supergraph.stop();
     await ready.then(() => apollo.stop()).catch(() => {});
     await strategy.close();
-    await loginLimits.close();
+    await store.close();
   };
   return {
     ...running,
@@ -137,6 +144,11 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       await release();
     },
   };
+}
+
+/** Keeps one deployment's revocations and refresh tokens apart from another's in one store: replicas share the issuer. */
+function storeNamespace(issuer: string): string {
+  return `fag:${createHash('sha256').update(issuer).digest('base64url').slice(0, 16)}`;
 }
 
 /** At start, a missing or broken list is a configuration error; later edits are the live supergraph's business (it keeps the last good one). */

@@ -14,7 +14,7 @@ import { loadSubgraphConfig } from '../shared/config/subgraph.js';
 import { silentLogger } from '../shared/observability/logger.js';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../shared/subgraph-server.js';
 import { eventually } from './helpers/eventually.js';
-import { postJson, send } from './helpers/http.js';
+import { postJson, send, type Answer } from './helpers/http.js';
 import { ROOT, TSX } from './helpers/stack.js';
 
 /** A subgraph whose one field answers after `slowMs`. */
@@ -90,8 +90,8 @@ describe('graceful drain on SIGTERM', () => {
     const answers = await Promise.all(inFlight);
     for (const answer of answers) {
       expect(answer, String(answer)).not.toBeInstanceOf(Error);
-      expect((answer as Awaited<ReturnType<typeof postJson>>).status).toBe(200);
-      expect((answer as Awaited<ReturnType<typeof postJson>>).body.data).toEqual({ slow: 'done' });
+      expect((answer as Answer).status).toBe(200);
+      expect((answer as Answer).body.data).toEqual({ slow: 'done' });
     }
     expect(await gateway.exit, gateway.output()).toEqual({ code: 0, signal: null });
     expect(gateway.output()).not.toMatch(/fatal/);

@@ -9,34 +9,29 @@
  *
  * Over a limit: `429 {"error":{"code":"RATE_LIMITED"}}` with `Retry-After`
  * (seconds), the same for a known and an unknown username. The counters live
- * in memory, or — when the auth mode shares a Redis store between replicas
- * (session mode on Redis) — in that Redis, so replicas share them (keys under a prefix derived from GATEWAY_ISSUER, which
- * the replicas of one deployment share). With that Redis unreachable a login
- * is a 503 SESSION_STORE_UNAVAILABLE (it could not create a session either).
+ * in the shared store (SHARED_STORE), so every replica counts the same
+ * attempts (keys under a prefix derived from GATEWAY_ISSUER, which the
+ * replicas of one deployment share). With the store unreachable a login is a
+ * 503 SESSION_STORE_UNAVAILABLE (it could not sign anyone in either).
  */
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { MemoryStore, rateLimit, type Options, type RateLimitInfo, type Store } from 'express-rate-limit';
-import { RedisStore } from 'rate-limit-redis';
-import type { SessionStoreConfig } from '../../shared/config/common.js';
+import { rateLimit, type Options, type RateLimitInfo, type Store } from 'express-rate-limit';
 import type { GatewayConfig } from '../../shared/config/gateway.js';
 import { AuthError, errorBody } from '../../shared/errors.js';
 import type { Logger } from '../../shared/observability/logger.js';
-import { connectRedis } from '../../shared/redis.js';
+import type { SharedStore } from '../../shared/store/contract.js';
 
-export interface LoginLimits {
-  /** For POST /auth/login, after its JSON body parser (the username comes from the body). */
-  middleware: RequestHandler[];
-  close(): Promise<void>;
-}
-
-/** Each refused attempt goes on the request's record (counted, and on its access line). */
-export function createLoginLimits(config: GatewayConfig, sharedStore: SessionStoreConfig | undefined, logger: Logger): LoginLimits {
+/**
+ * For POST /auth/login, after its JSON body parser (the username comes from
+ * the body). Each refused attempt goes on the request's record (counted, and
+ * on its access line).
+ */
+export function loginLimits(config: GatewayConfig, store: SharedStore, logger: Logger): RequestHandler[] {
   const { windowSeconds, perIp, perUsername } = config.hardening.loginRateLimit;
-  const shared = sharedStore?.kind === 'redis' ? redisBackend(sharedStore.url, logger) : undefined;
   const prefix = `fag:rl:${createHash('sha256').update(config.gatewayIssuer).digest('base64url').slice(0, 16)}:`;
-  const ipStore = shared ? shared.store(`${prefix}ip:`) : new MemoryStore();
-  const usernameStore = shared ? shared.store(`${prefix}user:`) : new MemoryStore();
+  const ipStore = store.counters(`${prefix}ip:`);
+  const usernameStore = store.counters(`${prefix}user:`);
 
   const common = (kind: 'ip' | 'username', store: Store): Partial<Options> => ({
     windowMs: windowSeconds * 1000,
@@ -76,13 +71,7 @@ export function createLoginLimits(config: GatewayConfig, sharedStore: SessionSto
       next(error === undefined ? undefined : new AuthError('SESSION_STORE_UNAVAILABLE', 'the login rate-limit store is unavailable', { cause: error })),
     );
 
-  return {
-    middleware: [storeFailure(byIp), storeFailure(byUsername)],
-    async close() {
-      for (const store of [ipStore, usernameStore]) if (store instanceof MemoryStore) store.shutdown();
-      await shared?.close();
-    },
-  };
+  return [storeFailure(byIp), storeFailure(byUsername)];
 }
 
 function usernameOf(req: Request): unknown {
@@ -91,43 +80,4 @@ function usernameOf(req: Request): unknown {
 
 export function normaliseUsername(username: string): string {
   return username.normalize('NFKC').trim().toLowerCase();
-}
-
-/**
- * rate-limit-redis loads its Lua scripts once, at start; if Redis was not
- * connected yet (or was down), the failed load would stick. This store loads
- * them again before counting until a load has succeeded.
- */
-class ResilientRedisStore extends RedisStore {
-  private loaded = false;
-
-  override async init(options: Parameters<RedisStore['init']>[0]): Promise<void> {
-    this.windowMs = options.windowMs;
-    this.loadScripts();
-  }
-
-  override async increment(key: string) {
-    if (!this.loaded) this.loadScripts();
-    return super.increment(key);
-  }
-
-  private loadScripts(): void {
-    this.incrementScriptSha = this.loadIncrementScript();
-    this.getScriptSha = this.loadGetScript();
-    // A failure is seen by the next increment, which loads them again.
-    Promise.all([this.incrementScriptSha, this.getScriptSha]).then(
-      () => {
-        this.loaded = true;
-      },
-      () => {},
-    );
-  }
-}
-
-function redisBackend(url: string, logger: Logger) {
-  const redis = connectRedis(url, { onOutage: (error) => logger.warn(`login rate limit: redis unavailable: ${error.message}`) });
-  return {
-    store: (prefix: string) => new ResilientRedisStore({ sendCommand: (...args: string[]) => redis.sendCommand(args) as Promise<any>, prefix }),
-    close: redis.close,
-  };
 }

@@ -14,14 +14,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
-import type { SessionStoreConfig } from '../config/common.js';
 import type { GatewayConfig } from '../config/gateway.js';
 import type { SubgraphConfig } from '../config/subgraph.js';
 import type { Identity, SignedInUser } from '../identity.js';
 import type { AuthCost, SubgraphCost } from '../observability/auth-cost.js';
 import type { Logger } from '../observability/logger.js';
 import type { Readiness } from '../readiness.js';
-import type { SessionStoreObserver } from './session/session-store.js';
+import type { SessionStoreObserver, SharedStore } from '../store/contract.js';
 import type { SigningKey } from './token/identity-token.js';
 
 /** The caller of one client request, as the gateway authenticated it. */
@@ -46,8 +45,6 @@ export interface GatewayAuthStrategy {
   propagation: IdentityPropagation;
   /** Middleware in front of /auth and /graphql (session mode: the session itself). */
   middleware: RequestHandler[];
-  /** The store this mode shares between gateway replicas, if any (session mode: SESSION_STORE); login limits count there too. */
-  sharedStore?: SessionStoreConfig;
   /** Answers a successful login of `user`. */
   signIn(req: Request, res: Response, user: SignedInUser): Promise<void>;
   /** Answers POST /auth/logout. */
@@ -83,12 +80,15 @@ export interface PropagationObserver {
 export interface GatewayModeContext {
   config: GatewayConfig;
   keys: SigningKeys;
+  /** The shared store, opened by the gateway (its login counters live there too). */
+  store: SharedStore;
   logger: Logger;
-  observer?: PropagationObserver & { sessionStore?: SessionStoreObserver };
+  observer?: PropagationObserver;
 }
 
 export interface SubgraphModeContext {
   config: SubgraphConfig;
+  /** For a mode that opens the shared store (session mode): told of every session read. */
   storeObserver?: SessionStoreObserver;
 }
 

@@ -5,7 +5,8 @@ import { LOG_LEVELS, type LoggingConfig, type LogLevel } from '../observability/
 import type { DrainOptions } from '../service/http.js';
 import { ConfigError, httpUrl, integer, oneOf, optional, type Env } from './env.js';
 
-export type SessionStoreConfig =
+/** The shared store (shared/store/): SHARED_STORE, or SESSION_STORE, its older name. */
+export type StoreConfig =
   | { kind: 'sqlite'; path: string }
   | { kind: 'redis'; url: string };
 
@@ -13,7 +14,8 @@ export interface CommonConfig {
   authMode: AuthModeName;
   production: boolean;
   port: number;
-  sessionStore: SessionStoreConfig;
+  /** What gateway replicas share: sessions, revocations, refresh tokens, login counters. */
+  store: StoreConfig;
   /** `iss` of identity tokens; subgraphs accept only this issuer. */
   gatewayIssuer: string;
   gatewayJwksUrl: string;
@@ -37,7 +39,7 @@ export function commonConfig(env: Env, defaultPort: number): CommonConfig {
     authMode: oneOf(env, 'AUTH_MODE', AUTH_MODE_NAMES, 'token'),
     production,
     port,
-    sessionStore: parseSessionStore(env),
+    store: parseStore(env),
     // Subgraphs default to the origin they fetch the gateway's keys from;
     // the gateway overrides this with its own URL (config/gateway.ts).
     gatewayIssuer: optional(env, 'GATEWAY_ISSUER') ?? new URL(gatewayJwksUrl).origin,
@@ -54,13 +56,23 @@ export function commonConfig(env: Env, defaultPort: number): CommonConfig {
   };
 }
 
-function parseSessionStore(env: Env): SessionStoreConfig {
-  const raw = optional(env, 'SESSION_STORE') ?? 'sqlite:.data/sessions.db';
+/**
+ * SHARED_STORE names the store; SESSION_STORE, its name from before there
+ * was more than sessions in it, keeps working. Set both, they must agree.
+ */
+function parseStore(env: Env): StoreConfig {
+  const shared = optional(env, 'SHARED_STORE');
+  const session = optional(env, 'SESSION_STORE');
+  if (shared !== undefined && session !== undefined && shared !== session) {
+    throw new ConfigError('SHARED_STORE', 'the same as SESSION_STORE when both are set (SESSION_STORE is its older name)', shared);
+  }
+  const variable = shared !== undefined ? 'SHARED_STORE' : 'SESSION_STORE';
+  const raw = shared ?? session ?? 'sqlite:.data/sessions.db';
   if (raw.startsWith('sqlite:') && raw.length > 'sqlite:'.length) {
     return { kind: 'sqlite', path: path.resolve(raw.slice('sqlite:'.length)) };
   }
   if (/^rediss?:\/\/[^/]/.test(raw) && URL.canParse(raw)) return { kind: 'redis', url: raw };
-  throw new ConfigError('SESSION_STORE', '"sqlite:<path>" or "redis://host:port"', raw);
+  throw new ConfigError(variable, '"sqlite:<path>" or "redis://host:port"', raw);
 }
 
 function parseLogging(env: Env): LoggingConfig {

@@ -13,7 +13,7 @@ import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { PropagationObserver } from '../auth-modes/contract.js';
 import { errorBody, type AuthErrorCode, type PublicErrorCode } from '../errors.js';
-import type { SessionStoreObserver } from '../auth-modes/session/session-store.js';
+import type { SessionStoreObserver } from '../store/contract.js';
 
 const PREFIX = 'fedgw_';
 

@@ -25,12 +25,13 @@ describe('commonConfig', () => {
       authMode: 'token',
       production: false,
       port: 4321,
-      sessionStore: { kind: 'sqlite', path: path.resolve('.data/sessions.db') },
+      store: { kind: 'sqlite', path: path.resolve('.data/sessions.db') },
       gatewayIssuer: 'http://localhost:4000',
       gatewayJwksUrl: 'http://localhost:4000/.well-known/jwks.json',
       identityTokenTtlSeconds: 60,
       logging: { level: 'info', format: undefined },
       metricsToken: undefined,
+      drain: { delayMs: 0, timeoutMs: 30_000 },
     });
   });
 
@@ -51,12 +52,22 @@ describe('commonConfig', () => {
   });
 
   it('reads sqlite and redis session stores', () => {
-    expect(commonConfig({ SESSION_STORE: 'sqlite:/var/lib/gw/sessions.db' }, 4000).sessionStore).toEqual({
+    expect(commonConfig({ SESSION_STORE: 'sqlite:/var/lib/gw/sessions.db' }, 4000).store).toEqual({
       kind: 'sqlite',
       path: '/var/lib/gw/sessions.db',
     });
-    expect(commonConfig({ SESSION_STORE: 'redis://cache:6379' }, 4000).sessionStore).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
-    expect(commonConfig({ SESSION_STORE: 'rediss://cache:6380/1' }, 4000).sessionStore).toEqual({ kind: 'redis', url: 'rediss://cache:6380/1' });
+    expect(commonConfig({ SESSION_STORE: 'redis://cache:6379' }, 4000).store).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
+    expect(commonConfig({ SESSION_STORE: 'rediss://cache:6380/1' }, 4000).store).toEqual({ kind: 'redis', url: 'rediss://cache:6380/1' });
+  });
+
+  it('reads the shared store from SHARED_STORE, or from SESSION_STORE, its older name', () => {
+    expect(commonConfig({ SHARED_STORE: 'redis://cache:6379' }, 4000).store).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
+    expect(commonConfig({ SHARED_STORE: 'redis://cache:6379', SESSION_STORE: 'redis://cache:6379' }, 4000).store).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
+  });
+
+  it('reads the drain settings, with a delay by default only in production', () => {
+    expect(commonConfig({ DRAIN_DELAY: '3', DRAIN_TIMEOUT: '10' }, 4000).drain).toEqual({ delayMs: 3000, timeoutMs: 10_000 });
+    expect(commonConfig({ NODE_ENV: 'production' }, 4000).drain).toEqual({ delayMs: 5000, timeoutMs: 30_000 });
   });
 
   it('reads the logging settings and the metrics token', () => {
@@ -75,6 +86,10 @@ describe('commonConfig', () => {
     ['SESSION_STORE', { SESSION_STORE: 'redis://' }],
     ['SESSION_STORE', { SESSION_STORE: 'postgres://db:5432/sessions' }],
     ['SESSION_STORE', { SESSION_STORE: '/var/lib/sessions.db' }],
+    ['SHARED_STORE', { SHARED_STORE: 'memcached://cache' }],
+    ['SHARED_STORE', { SHARED_STORE: 'redis://a:6379', SESSION_STORE: 'redis://b:6379' }],
+    ['DRAIN_DELAY', { DRAIN_DELAY: '301' }],
+    ['DRAIN_TIMEOUT', { DRAIN_TIMEOUT: '0' }],
     ['GATEWAY_JWKS_URL', { GATEWAY_JWKS_URL: 'ftp://gateway/jwks.json' }],
     ['GATEWAY_JWKS_URL', { GATEWAY_JWKS_URL: 'not a url' }],
     ['IDENTITY_TOKEN_TTL', { IDENTITY_TOKEN_TTL: '9' }],

@@ -9,21 +9,16 @@ import type { GatewayConfig } from '../../config/gateway.js';
 import type { Logger } from '../../observability/logger.js';
 import { ANONYMOUS, type Caller, type GatewayAuthStrategy, type GatewayModeContext, type IdentityPropagation } from '../contract.js';
 import { isLive, newSessionAuth, SESSION_ID_HEADER } from './session-record.js';
-import { createSessionStore } from './session-store.js';
 
 /** A project-specific cookie name: `connect.sid` would tell an attacker what runs here. */
 export const SESSION_COOKIE = 'fedgw.sid';
 
-export async function sessionGateway({ config, logger, observer }: GatewayModeContext): Promise<GatewayAuthStrategy> {
-  const sessions = await createSessionStore(config.sessionStore, {
-    defaultTtlSeconds: config.sessionIdleTimeoutSeconds,
-    observer: observer?.sessionStore,
-  });
+export async function sessionGateway({ config, logger, store }: GatewayModeContext): Promise<GatewayAuthStrategy> {
   const cookie = sessionCookie(config);
   const middleware = session({
     name: SESSION_COOKIE,
     secret: sessionSecret(config, logger),
-    store: sessions.store,
+    store: store.sessions,
     resave: false,
     saveUninitialized: false,
     // The idle timeout: every response pushes the expiry forward.
@@ -38,7 +33,6 @@ export async function sessionGateway({ config, logger, observer }: GatewayModeCo
     },
     propagation: sessionPropagation,
     middleware: [middleware],
-    sharedStore: config.sessionStore,
     async signIn(req, res, user) {
       // A new id at login: a session id planted before login is never the authenticated one.
       await promised((done) => req.session.regenerate(done));
@@ -53,8 +47,9 @@ export async function sessionGateway({ config, logger, observer }: GatewayModeCo
       if (req.session) await promised((done) => req.session.destroy(done));
       res.clearCookie(SESSION_COOKIE, cookie).status(204).end();
     },
-    readiness: () => sessions.ping(),
-    close: () => sessions.close(),
+    readiness: () => store.ping(),
+    // The gateway closes the store it opened.
+    close: async () => {},
   };
 }
 

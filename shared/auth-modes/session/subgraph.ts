@@ -5,20 +5,20 @@
  */
 import type { SubgraphAuthenticator, SubgraphModeContext } from '../contract.js';
 import { isLive, SESSION_ID_HEADER, SESSION_ID_PATTERN } from './session-record.js';
-import { createSessionStore } from './session-store.js';
+import { openStore } from '../../store/index.js';
 
 export async function sessionSubgraph({ config, storeObserver }: SubgraphModeContext): Promise<SubgraphAuthenticator> {
-  const sessions = await createSessionStore(config.sessionStore, { observer: storeObserver });
+  const store = await openStore(config.store, { observer: storeObserver });
   return {
     async identify(req, cost) {
       const sid = req.headers[SESSION_ID_HEADER];
       if (typeof sid !== 'string' || !SESSION_ID_PATTERN.test(sid)) return null;
       cost.storeReads++;
-      const auth = (await sessions.get(sid))?.auth;
+      const auth = (await store.getSession(sid))?.auth;
       // Unknown, expired, destroyed, or past its absolute lifetime: anonymous.
       return isLive(auth) ? auth.identity : null;
     },
-    readiness: () => sessions.ping(),
-    close: () => sessions.close(),
+    readiness: () => store.ping(),
+    close: () => store.close(),
   };
 }

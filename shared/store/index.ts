@@ -1,0 +1,104 @@
+/**
+ * Opens the shared store SHARED_STORE (or SESSION_STORE) names: one SQLite
+ * file or one Redis. The contract is in contract.ts; this file picks the
+ * backend and puts the same guard around both: every call bounded, every
+ * failure SESSION_STORE_UNAVAILABLE.
+ */
+import type { StoreConfig } from '../config/common.js';
+import { connectRedis } from '../redis.js';
+import { STORE_TIMEOUT_MS, withTimeout } from '../timeout.js';
+import type { RefreshTokenStore, RevocationLog, SharedStore, StoreOptions } from './contract.js';
+import { redisCounters, redisRefreshTokens, redisRevocations, redisSessions } from './redis.js';
+import { guardSessions, readSession, storeUnavailable } from './sessions.js';
+import { openDatabase, pruneExpired, SqliteCounterStore, SqliteSessionStore, sqliteRefreshTokens, sqliteRevocations } from './sqlite.js';
+
+export type * from './contract.js';
+
+const PRUNE_INTERVAL_MS = 5 * 60 * 1000;
+
+export async function openStore(config: StoreConfig, options: StoreOptions = {}): Promise<SharedStore> {
+  const timeoutMs = options.timeoutMs ?? STORE_TIMEOUT_MS;
+  const base = config.kind === 'sqlite' ? sqliteBackend(config.path, options) : redisBackend(config.url, options);
+  const sessions = guardSessions(base.sessions, timeoutMs, options.observer);
+  return {
+    sessions,
+    getSession: (sid) => readSession(sessions, sid),
+    revocations: guarded(base.revocations, timeoutMs),
+    refreshTokens: guarded(base.refreshTokens, timeoutMs),
+    counters: base.counters,
+    ping: base.ping,
+    close: base.close,
+  };
+}
+
+type Backend = Omit<SharedStore, 'getSession'>;
+
+/** Every method of `target` bounded by the timeout, its failures SESSION_STORE_UNAVAILABLE. */
+function guarded<T extends RevocationLog | RefreshTokenStore>(target: T, timeoutMs: number): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(target) as [string, (...args: unknown[]) => Promise<unknown>][]) {
+    wrapped[name] = (...args: unknown[]) =>
+      withTimeout(Promise.resolve().then(() => method.apply(target, args)), timeoutMs, `the shared store (${name})`).catch((error: unknown) => {
+        throw storeUnavailable(error);
+      });
+  }
+  return wrapped as T;
+}
+
+function sqliteBackend(file: string, options: StoreOptions): Backend {
+  const db = openDatabase(file);
+  const namespace = options.namespace ?? '';
+  const prune = () => {
+    try {
+      pruneExpired(db);
+    } catch {
+      // A busy database prunes next time; lookups already skip expired rows.
+    }
+  };
+  prune();
+  const timer = setInterval(prune, PRUNE_INTERVAL_MS);
+  timer.unref();
+  return {
+    sessions: new SqliteSessionStore(db, options.defaultSessionTtlSeconds ?? 86400),
+    revocations: sqliteRevocations(db, namespace, options.pollIntervalMs ?? 250),
+    refreshTokens: sqliteRefreshTokens(db, namespace),
+    counters: (prefix) => new SqliteCounterStore(db, prefix),
+    async ping() {
+      try {
+        db.prepare('SELECT 1').get();
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, detail: (error as Error).message };
+      }
+    },
+    async close() {
+      clearInterval(timer);
+      db.close();
+    },
+  };
+}
+
+function redisBackend(url: string, options: StoreOptions): Backend {
+  const redis = connectRedis(url, { timeoutMs: options.timeoutMs, onOutage: options.onOutage });
+  const namespace = options.namespace ?? 'fag';
+  const followers: (() => Promise<void>)[] = [];
+  const revocations = redisRevocations(redis, url, namespace);
+  return {
+    sessions: redisSessions(redis, options.defaultSessionTtlSeconds ?? 86400),
+    revocations: {
+      add: revocations.add,
+      async follow(listener) {
+        const stop = await revocations.follow(listener);
+        followers.push(stop);
+        return stop;
+      },
+    },
+    refreshTokens: redisRefreshTokens(redis, namespace),
+    counters: (prefix) => redisCounters(redis, prefix),
+    ping: redis.ping,
+    async close() {
+      for (const stop of followers.splice(0)) await stop();
+      await redis.close();
+    },
+  };
+}
