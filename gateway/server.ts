@@ -17,6 +17,7 @@ import { createPolicyRegistry } from '../shared/authorization/rules.js';
 import { ConfigError } from '../shared/config/env.js';
 import type { GatewayConfig } from '../shared/config/gateway.js';
 import { errorBody } from '../shared/errors.js';
+import { JWKS_MAX_AGE_SECONDS } from '../shared/jwt.js';
 import type { Identity } from '../shared/identity.js';
 import { emptyAuthCost } from '../shared/observability/auth-cost.js';
 import { apolloLogger, createLogger, type Logger } from '../shared/observability/logger.js';
@@ -26,7 +27,7 @@ import { get, serviceApp, use } from '../shared/service/app.js';
 import { listen, type RunningServer } from '../shared/service/http.js';
 import { openStore } from '../shared/store/index.js';
 import { authCostExtension } from './auth-cost-plugin.js';
-import { loadSigningKeys } from './auth/signing-keys.js';
+import { keyPolicy, loadSigningKeys } from './auth/signing-keys.js';
 import { authRoutes } from './auth/routes.js';
 import { loginLimits } from './auth/login-limits.js';
 import { createUserDirectory, type UserDirectory } from './auth/users.js';
@@ -61,7 +62,7 @@ export function gatewayIdentity(config: GatewayConfig): Identity {
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ service: 'gateway', ...config.logging });
   const metrics = createGatewayMetrics({ processMetrics: options.processMetrics });
-  const keys = await loadSigningKeys(config.keysDir);
+  const keys = await loadSigningKeys(config.keysDir, { ...keyPolicy(config), watch: true, logger });
   checkSubgraphList(config.subgraphsFile);
   const store = await openStore(config.store, {
     namespace: storeNamespace(config.gatewayIssuer),
@@ -107,7 +108,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     },
     unlogged: [
       get('/.well-known/jwks.json', (_req, res) => {
-        res.set('Cache-Control', 'public, max-age=300').json(keys.jwks);
+        res.set('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`).json(keys.jwks);
       }),
       // Static assets need no session read, so the playground comes before the session middleware.
       ...(config.playground ? [use(undefined, playgroundRouter({ mode: config.authMode }))] : []),
@@ -129,6 +130,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     await ready.then(() => apollo.stop()).catch(() => {});
     await strategy.close();
     await store.close();
+    keys.close();
   };
   return {
     ...running,

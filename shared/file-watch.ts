@@ -1,12 +1,12 @@
 /**
- * Following one file that tools replace rather than edit: the gateway's
- * supergraph loader and `npm start` both watch the subgraph list this way.
+ * Following files that tools replace rather than edit: the gateway's
+ * supergraph loader and `npm start` watch the subgraph list this way, the
+ * gateway its signing-key folder.
  *
  * The folder is watched, not the file: editors and config tools write a
  * temporary file and rename it over the old one, which a watch on the old
- * inode never sees; Kubernetes swaps a mounted ConfigMap through `..data`.
- * Events for other files in the folder are ignored (a SQLite journal next
- * to the list changes constantly). A burst of events (editors write in
+ * inode never sees; Kubernetes swaps a mounted ConfigMap or Secret through
+ * `..data`, whose events always count. A burst of events (editors write in
  * steps) is coalesced into one call after `debounceMs`, counted from the
  * first event, so a steady stream of writes never postpones it forever.
  */
@@ -24,8 +24,18 @@ export interface FileWatch {
   close(): void;
 }
 
+/** Calls `onChange` after changes to `file` (and to nothing else in its folder). */
 export function watchFile(file: string, onChange: () => void, options: FileWatchOptions = {}): FileWatch {
   const name = path.basename(file);
+  return watch(path.dirname(file), (changed) => changed === name, onChange, options);
+}
+
+/** Calls `onChange` after changes to any file in `dir`. */
+export function watchFolder(dir: string, onChange: () => void, options: FileWatchOptions = {}): FileWatch {
+  return watch(dir, () => true, onChange, options);
+}
+
+function watch(dir: string, concerns: (name: string) => boolean, onChange: () => void, options: FileWatchOptions): FileWatch {
   let debounce: NodeJS.Timeout | undefined;
   let watcher: fs.FSWatcher | undefined;
   const close = () => {
@@ -36,7 +46,8 @@ export function watchFile(file: string, onChange: () => void, options: FileWatch
   };
   const onEvent = (_event: string, filename: string | Buffer | null) => {
     const changed = filename?.toString();
-    if (changed && changed !== name && !changed.startsWith('..')) return;
+    // Other files in the folder are no concern (a SQLite journal next to the list changes constantly).
+    if (changed && !concerns(changed) && !changed.startsWith('..')) return;
     if (debounce) return;
     debounce = setTimeout(() => {
       debounce = undefined;
@@ -44,7 +55,7 @@ export function watchFile(file: string, onChange: () => void, options: FileWatch
     }, options.debounceMs ?? 150);
   };
   try {
-    watcher = fs.watch(path.dirname(file), { persistent: false }, onEvent);
+    watcher = fs.watch(dir, { persistent: false }, onEvent);
     watcher.on('error', (error) => {
       close();
       options.onError?.(error);

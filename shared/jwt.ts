@@ -9,6 +9,10 @@ import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPaylo
 import { AuthError } from './errors.js';
 
 export const SIGNING_ALGORITHM = 'EdDSA';
+/** Cache-Control max-age of the gateway's JWKS: how long a cache may serve a key set without a new key. */
+export const JWKS_MAX_AGE_SECONDS = 300;
+/** After a JWKS fetch, how long a subgraph waits before an unknown `kid` may make it fetch again. */
+export const JWKS_REFETCH_COOLDOWN_SECONDS = 5;
 export const MAX_TOKEN_BYTES = 8 * 1024;
 export const CLOCK_SKEW_SECONDS = 5;
 

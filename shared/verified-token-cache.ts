@@ -49,6 +49,11 @@ export class VerifiedTokenCache<T> {
     return this.entries.size;
   }
 
+  /** Forgets every answer (the keys they were verified with changed). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   /** The cached answer for `token` (possibly still being verified), or undefined. */
   get(token: string): Promise<T> | undefined {
     const entry = this.entries.get(token);

@@ -175,15 +175,26 @@ describe("the gateway's own access tokens", () => {
   });
 
   it('are checked once per token, then answered from memory', async () => {
-    const verifier = gatewayAccessTokens(keys, ISSUER);
+    const verifier = gatewayAccessTokens({ verificationKeys: keys, onRemoved: () => {} }, ISSUER);
     const token = await mintAccessToken(key, ALICE, { issuer: ISSUER, ttlSeconds: 900 });
     keyLookups = 0;
     for (let i = 0; i < 3; i++) expect(await verifier.verify(token)).toEqual(ALICE);
     expect(keyLookups).toBe(1);
   });
 
+  it('are checked again once a signing key stops being published', async () => {
+    const removed: (() => void)[] = [];
+    const verifier = gatewayAccessTokens({ verificationKeys: keys, onRemoved: (listener) => removed.push(listener) }, ISSUER);
+    const token = await mintAccessToken(key, ALICE, { issuer: ISSUER, ttlSeconds: 900 });
+    await verifier.verify(token);
+    keyLookups = 0;
+    for (const listener of removed) listener();
+    expect(await verifier.verify(token)).toEqual(ALICE);
+    expect(keyLookups).toBe(1);
+  });
+
   it('refuse an expired or forged token every time, never from memory', async () => {
-    const verifier = gatewayAccessTokens(keys, ISSUER);
+    const verifier = gatewayAccessTokens({ verificationKeys: keys, onRemoved: () => {} }, ISSUER);
     const now = Math.floor(Date.now() / 1000);
     const expired = await new SignJWT({ scope: '' })
       .setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: 'at+jwt' })

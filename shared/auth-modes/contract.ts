@@ -61,14 +61,16 @@ export interface SubgraphAuthenticator {
   close(): Promise<void>;
 }
 
-/** The gateway's signing keys, as the token formats need them (loaded by gateway/auth/signing-keys.ts). */
+/** The gateway's signing keys, live, as the token formats need them (gateway/auth/signing-keys.ts). */
 export interface SigningKeys {
-  /** The newest key: it signs every token. */
-  current: SigningKey;
-  /** Public keys of every key, for GET /.well-known/jwks.json. */
-  jwks: JSONWebKeySet;
-  /** A key resolver over the public keys, for verifying the gateway's own access tokens. */
+  /** The key that signs now (it changes when a new key activates). */
+  readonly current: SigningKey;
+  /** Public keys of every key published now, for GET /.well-known/jwks.json. */
+  readonly jwks: JSONWebKeySet;
+  /** A key resolver over the published keys, for verifying the gateway's own access tokens. */
   verificationKeys: JWTVerifyGetKey;
+  /** Called when a key stops being published: what was verified with it must be checked again. */
+  onRemoved(listener: () => void): void;
 }
 
 /** Told of identity tokens signed and reused (metrics). */

@@ -1,12 +1,18 @@
 /** The gateway's settings: the shared ones, and everything only the gateway reads. */
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { JWKS_MAX_AGE_SECONDS, JWKS_REFETCH_COOLDOWN_SECONDS } from '../jwt.js';
 import { commonConfig, type CommonConfig } from './common.js';
 import { boolean, ConfigError, httpUrl, integer, optional, type Env } from './env.js';
 
 export interface GatewayConfig extends CommonConfig {
   subgraphsFile: string;
   keysDir: string;
+  /**
+   * KEY_ACTIVATION_DELAY: a new key is published this long before it signs, so every replica and every
+   * JWKS cache knows it first. Default: the JWKS's max-age plus the subgraphs' refetch cool-down.
+   */
+  keyActivationDelaySeconds: number;
   accessTokenTtlSeconds: number;
   /** undefined only outside production: then a random per-process secret is used. */
   sessionSecret: string | undefined;
@@ -67,6 +73,8 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     gatewayIssuer: optional(env, 'GATEWAY_ISSUER') ?? `http://localhost:${base.port}`,
     subgraphsFile: path.resolve(optional(env, 'SUBGRAPHS_FILE') ?? 'subgraphs.json'),
     keysDir: path.resolve(optional(env, 'GATEWAY_KEYS_DIR') ?? '.data/keys'),
+    // Never shorter than the refetch cool-down: a subgraph that fetched just before the key appeared could not fetch again in time.
+    keyActivationDelaySeconds: integer(env, 'KEY_ACTIVATION_DELAY', JWKS_MAX_AGE_SECONDS + JWKS_REFETCH_COOLDOWN_SECONDS, JWKS_REFETCH_COOLDOWN_SECONDS + 1, 86400),
     accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 30, 86400),
     sessionSecret: parseSessionSecret(env, base),
     sessionIdleTimeoutSeconds: integer(env, 'SESSION_IDLE_TIMEOUT', 1800, 1, 30 * 86400),

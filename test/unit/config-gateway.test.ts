@@ -143,6 +143,7 @@ describe('loadGatewayConfig', () => {
     ['ACCESS_TOKEN_TTL', { ACCESS_TOKEN_TTL: '29' }],
     ['SUBGRAPH_POLL_INTERVAL', { SUBGRAPH_POLL_INTERVAL: '-5' }],
     ['MAX_QUERY_DEPTH', { MAX_QUERY_DEPTH: '0' }],
+    ['KEY_ACTIVATION_DELAY', { KEY_ACTIVATION_DELAY: '5' }],
   ])('refuses a bad %s', (variable, env) => {
     expect(refusedVariable(env)).toBe(variable);
   });

@@ -10,6 +10,7 @@ import { AuthError } from '../../errors.js';
 import { type Identity, parseScopes, userIdentity } from '../../identity.js';
 import { SIGNING_ALGORITHM, verifyJwt } from '../../jwt.js';
 import { verifiedIdentities } from '../../verified-token-cache.js';
+import type { SigningKeys } from '../contract.js';
 import type { SigningKey } from './identity-token.js';
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -55,13 +56,14 @@ export interface AccessTokenVerifier {
 }
 
 /**
- * The gateway's own access tokens. Its keys are fixed for the life of the
- * process and nothing about a verified token changes before its `exp`, so a
- * client's repeated token is checked once and then answered from memory
- * (bounded; shared/verified-token-cache.ts): one signature check per token,
- * not one per request.
+ * The gateway's own access tokens. Nothing about a verified token changes
+ * before its `exp` unless its key stops being published, so a client's
+ * repeated token is checked once and then answered from memory (bounded;
+ * shared/verified-token-cache.ts) until then: one signature check per
+ * token, not one per request.
  */
-export function gatewayAccessTokens(keys: JWTVerifyGetKey, issuer: string): AccessTokenVerifier {
-  const verified = verifiedIdentities((token) => verifyAccessToken(token, keys, issuer));
+export function gatewayAccessTokens(keys: Pick<SigningKeys, 'verificationKeys' | 'onRemoved'>, issuer: string): AccessTokenVerifier {
+  const verified = verifiedIdentities((token) => verifyAccessToken(token, keys.verificationKeys, issuer));
+  keys.onRemoved(() => verified.clear());
   return { issuer, verify: (token) => verified.get(token) ?? verified.verify(token) };
 }

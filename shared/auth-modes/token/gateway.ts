@@ -15,12 +15,12 @@ import { tokenPropagation } from './propagation.js';
 
 export async function tokenGateway({ config, keys, observer }: GatewayModeContext): Promise<GatewayAuthStrategy> {
   const authenticate = bearerCallers([
-    gatewayAccessTokens(keys.verificationKeys, config.gatewayIssuer),
+    gatewayAccessTokens(keys, config.gatewayIssuer),
     ...(config.oidc ? [externalAccessTokens(config.oidc)] : []),
   ]);
   return {
     authenticate: (req) => authenticate(req),
-    propagation: tokenPropagation({ key: keys.current, issuer: config.gatewayIssuer, ttlSeconds: config.identityTokenTtlSeconds, observer }),
+    propagation: tokenPropagation({ keys, issuer: config.gatewayIssuer, ttlSeconds: config.identityTokenTtlSeconds, observer }),
     middleware: [],
     async signIn(_req, res, user) {
       const accessToken = await mintAccessToken(keys.current, user.identity, {

@@ -4,11 +4,12 @@
  * signs at most once per subgraph and a busy caller once per token lifetime.
  */
 import type { AuthCost } from '../../observability/auth-cost.js';
-import type { Caller, IdentityPropagation, PropagationObserver } from '../contract.js';
-import { mintIdentityToken, type MintedToken, type SigningKey } from './identity-token.js';
+import type { Caller, IdentityPropagation, PropagationObserver, SigningKeys } from '../contract.js';
+import { mintIdentityToken, type MintedToken } from './identity-token.js';
 
 export interface TokenPropagationOptions {
-  key: SigningKey;
+  /** The key that signs now is taken at each signing. */
+  keys: Pick<SigningKeys, 'current'>;
   issuer: string;
   ttlSeconds: number;
   /** Bound on cached tokens; the oldest are dropped first. */
@@ -24,7 +25,7 @@ export function tokenPropagation(options: TokenPropagationOptions): IdentityProp
   const cache = new Map<string, Promise<MintedToken>>();
 
   const mint = (key: string, subgraph: string, caller: Caller, cost?: AuthCost) => {
-    const minting = mintIdentityToken(options.key, {
+    const minting = mintIdentityToken(options.keys.current, {
       issuer: options.issuer,
       audience: subgraph,
       identity: caller.identity,

@@ -4,7 +4,7 @@
  * come from the gateway, and is refused.
  */
 import { AuthError } from '../../errors.js';
-import { bearerToken, remoteKeys } from '../../jwt.js';
+import { bearerToken, JWKS_REFETCH_COOLDOWN_SECONDS, remoteKeys } from '../../jwt.js';
 import { READY } from '../../readiness.js';
 import { verifiedIdentities } from '../../verified-token-cache.js';
 import type { SubgraphAuthenticator, SubgraphModeContext } from '../contract.js';
@@ -12,8 +12,8 @@ import { createIdentityTokenVerifier } from './identity-token.js';
 
 export async function tokenSubgraph({ config }: SubgraphModeContext): Promise<SubgraphAuthenticator> {
   const verify = createIdentityTokenVerifier({
-    // A new gateway key (rotation) is picked up at most 5 s after its first token.
-    keys: remoteKeys(config.gatewayJwksUrl, { cooldownMs: 5000 }),
+    // A new gateway key is fetched when its first token arrives (the gateway's activation delay makes sure it is published by then).
+    keys: remoteKeys(config.gatewayJwksUrl, { cooldownMs: JWKS_REFETCH_COOLDOWN_SECONDS * 1000 }),
     issuer: config.gatewayIssuer,
     audience: config.name,
   });
