@@ -115,7 +115,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     ],
     routes: [
       ...(strategy.middleware.length > 0 ? [use(undefined, ...strategy.middleware)] : []),
-      ...authRoutes(strategy, options.users ?? createUserDirectory(), loginLimits(config, store, logger)),
+      ...authRoutes(strategy, options.users ?? createUserDirectory(), logger, loginLimits(config, store, logger)),
       use('/graphql', ...limits.http, (req, res, next) => {
         if (graphql) return graphql(req, res, next);
         res.status(503).json(errorBody('GATEWAY_NOT_READY', 'the supergraph is not composed yet; retry shortly'));

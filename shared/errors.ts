@@ -19,6 +19,8 @@ export const PUBLIC_ERROR_STATUS = {
   TOKEN_INVALID: 401,
   /** A well-formed token from the right issuer whose lifetime is over. */
   TOKEN_EXPIRED: 401,
+  /** A good token that was revoked before its end: its owner logged out, or its sign-in was revoked. */
+  TOKEN_REVOKED: 401,
   /** The keys needed to verify a token could not be fetched (JWKS unreachable). */
   KEYS_UNAVAILABLE: 503,
   /** The session store (or the login-limit store on it) did not answer in time. */
@@ -87,7 +89,7 @@ export type PublicErrorCode = keyof typeof PUBLIC_ERROR_STATUS;
 /** The codes of authentication refusals: what AuthError carries. */
 export type AuthErrorCode = Extract<
   PublicErrorCode,
-  'INVALID_CREDENTIALS' | 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'KEYS_UNAVAILABLE' | 'SESSION_STORE_UNAVAILABLE'
+  'INVALID_CREDENTIALS' | 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'KEYS_UNAVAILABLE' | 'SESSION_STORE_UNAVAILABLE'
 >;
 
 /** Refusals of a request for its size or shape (gateway/request-limits.ts). */
@@ -122,6 +124,51 @@ export class AuthError extends PublicError<AuthErrorCode> {
   constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'AuthError';
+  }
+}
+
+/**
+ * The OAuth 2.0 token endpoint's errors (POST /auth/token), in RFC 6749
+ * §5.2's own format `{"error","error_description"}`, with their statuses.
+ */
+export const OAUTH_ERROR_STATUS = {
+  /** A parameter is missing, repeated or malformed; or the body is not form-encoded. */
+  invalid_request: 400,
+  /** The client could not be authenticated. */
+  invalid_client: 401,
+  /** The grant (a refresh token, a subject token) is unknown, expired, used, revoked or not for this client. */
+  invalid_grant: 400,
+  /** This client may not use this grant, or act for this target. */
+  unauthorized_client: 400,
+  /** This gateway does not answer this grant_type (in this auth mode). */
+  unsupported_grant_type: 400,
+  /** Scopes beyond what was granted. */
+  invalid_scope: 400,
+  /** RFC 8693: an audience or resource the token cannot be for. */
+  invalid_target: 400,
+  /** The shared store did not answer: try again (the token endpoint's SESSION_STORE_UNAVAILABLE). */
+  temporarily_unavailable: 503,
+  /** Anything unexpected; the details are in the log. */
+  server_error: 500,
+} as const satisfies Record<string, number>;
+
+export type OAuthErrorCode = keyof typeof OAUTH_ERROR_STATUS;
+
+export class OAuthError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: OAuthErrorCode,
+    readonly description: string,
+  ) {
+    super(description);
+    this.name = 'OAuthError';
+    this.status = OAUTH_ERROR_STATUS[code];
+  }
+
+  /** RFC 6749 §5.2. */
+  body() {
+    return { error: this.code, error_description: this.description };
   }
 }
 

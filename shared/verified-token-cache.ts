@@ -95,11 +95,16 @@ export function verifiedIdentities<I extends Identity | null>(
   options?: VerifiedTokenCacheOptions,
 ): VerifiedTokenCache<I> {
   return new VerifiedTokenCache(async (token: string) => {
-    const identity = await verify(token);
-    if (identity) {
-      Object.freeze(identity.scopes);
-      Object.freeze(identity);
-    }
+    const identity = freezeIdentity(await verify(token));
     return { value: identity, expiresAt: decodeJwt(token).exp! * 1000 };
   }, options);
+}
+
+/** An identity shared by every request that carries one token: no resolver may change it. */
+export function freezeIdentity<I extends Identity | null>(identity: I): I {
+  if (identity) {
+    Object.freeze(identity.scopes);
+    Object.freeze(identity);
+  }
+  return identity;
 }

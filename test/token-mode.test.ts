@@ -154,7 +154,7 @@ describe('client access tokens at the gateway', () => {
   it('are at+jwt, for the gateway, and not identity tokens', async () => {
     const alice = stack.client();
     const login = await alice.login('alice', 'wonderland');
-    expect(login.body).toMatchObject({ token_type: 'Bearer', expires_in: 900, scope: 'admin' });
+    expect(login.body).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'admin', refresh_token: expect.any(String) });
     expect(decodeProtectedHeader(alice.token!)).toMatchObject({ alg: 'EdDSA', typ: 'at+jwt' });
     expect(decodeJwt(alice.token!)).toMatchObject({ sub: 'u1', aud: stack.env.GATEWAY_ISSUER });
   });

@@ -1,8 +1,10 @@
-/** POST /auth/login and POST /auth/logout: a thin adapter over the user directory and the auth mode's strategy. */
+/** POST /auth/login, /auth/logout and /auth/token: a thin adapter over the user directory and the auth mode's strategy. */
 import express, { type RequestHandler } from 'express';
 import type { GatewayAuthStrategy } from '../../shared/auth-modes/contract.js';
 import { errorBody } from '../../shared/errors.js';
 import { post, type Route } from '../../shared/service/app.js';
+import type { Logger } from '../../shared/observability/logger.js';
+import { tokenEndpoint } from './token-endpoint.js';
 import type { UserDirectory } from './users.js';
 
 const MAX_FIELD_LENGTH = 256;
@@ -12,7 +14,7 @@ const MAX_FIELD_LENGTH = 256;
  * A login's outcome goes on the request's record (counted, and on the access
  * line as `login`, `user` or `authCode`): never the username or the password.
  */
-export function authRoutes(strategy: GatewayAuthStrategy, users: UserDirectory, loginLimits: RequestHandler[] = []): Route[] {
+export function authRoutes(strategy: GatewayAuthStrategy, users: UserDirectory, logger: Logger, loginLimits: RequestHandler[] = []): Route[] {
   const json = express.json({ limit: '4kb' });
   // From here on, whatever refuses this request (a limit, a store outage) is a refused login.
   const loginAttempt: RequestHandler = (req, _res, next) => {
@@ -45,5 +47,5 @@ export function authRoutes(strategy: GatewayAuthStrategy, users: UserDirectory, 
       next(error);
     }
   };
-  return [post('/auth/login', json, loginAttempt, ...loginLimits, login), post('/auth/logout', json, logout)];
+  return [post('/auth/login', json, loginAttempt, ...loginLimits, login), post('/auth/logout', json, logout), post('/auth/token', ...tokenEndpoint(strategy, logger))];
 }

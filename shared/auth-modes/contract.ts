@@ -49,10 +49,24 @@ export interface GatewayAuthStrategy {
   signIn(req: Request, res: Response, user: SignedInUser): Promise<void>;
   /** Answers POST /auth/logout. */
   signOut(req: Request, res: Response): Promise<void>;
+  /** The grants POST /auth/token answers in this mode, by `grant_type` (none: every grant_type is unsupported). */
+  grants?: Record<string, TokenGrant>;
   /** Whatever this mode needs to serve requests (session mode: the store) answers. */
   readiness(): Promise<Readiness>;
   close(): Promise<void>;
 }
+
+/** An OAuth 2.0 access token response (RFC 6749 §5.1). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+}
+
+/** One grant of POST /auth/token: the form's parameters in, a token response out; refusals are OAuthErrors. */
+export type TokenGrant = (params: Record<string, string>, req: Request) => Promise<TokenResponse>;
 
 export interface SubgraphAuthenticator {
   /** The caller's identity, null when anonymous; throws AuthError to refuse the request. Adds what it did to `cost`. */

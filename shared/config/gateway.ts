@@ -14,6 +14,8 @@ export interface GatewayConfig extends CommonConfig {
    */
   keyActivationDelaySeconds: number;
   accessTokenTtlSeconds: number;
+  /** REFRESH_TOKEN_TTL: how long a sign-in lasts in token mode, however often it is refreshed. */
+  refreshTokenTtlSeconds: number;
   /** undefined only outside production: then a random per-process secret is used. */
   sessionSecret: string | undefined;
   sessionIdleTimeoutSeconds: number;
@@ -75,7 +77,9 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     keysDir: path.resolve(optional(env, 'GATEWAY_KEYS_DIR') ?? '.data/keys'),
     // Never shorter than the refetch cool-down: a subgraph that fetched just before the key appeared could not fetch again in time.
     keyActivationDelaySeconds: integer(env, 'KEY_ACTIVATION_DELAY', JWKS_MAX_AGE_SECONDS + JWKS_REFETCH_COOLDOWN_SECONDS, JWKS_REFETCH_COOLDOWN_SECONDS + 1, 86400),
-    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 30, 86400),
+    // Short: a refresh token renews it, and a revocation reaches subgraphs' identity tokens within IDENTITY_TOKEN_TTL anyway.
+    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 300, 30, 86400),
+    refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 8 * 3600, 60, 90 * 86400),
     sessionSecret: parseSessionSecret(env, base),
     sessionIdleTimeoutSeconds: integer(env, 'SESSION_IDLE_TIMEOUT', 1800, 1, 30 * 86400),
     sessionMaxAgeSeconds: integer(env, 'SESSION_MAX_AGE', 8 * 3600, 1, 30 * 86400),

@@ -12,15 +12,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { PropagationObserver } from '../auth-modes/contract.js';
-import { errorBody, type AuthErrorCode, type PublicErrorCode } from '../errors.js';
+import { errorBody, type AuthErrorCode, type OAuthErrorCode, type PublicErrorCode } from '../errors.js';
 import type { SessionStoreObserver } from '../store/contract.js';
 
 const PREFIX = 'fedgw_';
 
 /** How a GraphQL request ended: `refused` before execution (bad credential, store down). */
 export type RequestOutcome = 'ok' | 'partial' | 'error' | 'refused';
-/** `login`: POST /auth/login; `token`/`session`: the credential of a GraphQL request. */
-export type AuthMethod = 'login' | 'token' | 'session';
+/** `login`: POST /auth/login; `grant`: POST /auth/token; `token`/`session`: the credential of a GraphQL request. */
+export type AuthMethod = 'login' | 'grant' | 'token' | 'session';
 export type AuthResult = 'ok' | 'refused' | 'anonymous';
 
 export interface CommonMetrics {
@@ -28,7 +28,7 @@ export interface CommonMetrics {
   /** GraphQL requests by operation type and outcome. */
   request(operationType: string, outcome: RequestOutcome): void;
   /** One authentication decision. `code` is the code of a refusal (an AuthErrorCode, or RATE_LIMITED for a login). */
-  authentication(method: AuthMethod, result: AuthResult, code?: PublicErrorCode): void;
+  authentication(method: AuthMethod, result: AuthResult, code?: PublicErrorCode | OAuthErrorCode): void;
   /** A field or type withheld from a caller, by the directive that denied it. */
   denial(directive: string): void;
   /** Session-store calls (session mode). */
@@ -66,7 +66,7 @@ function common(registry: Registry, options: MetricsOptions): CommonMetrics {
   });
   const authentications = new Counter({
     name: `${PREFIX}authentications_total`,
-    help: 'Authentication decisions by method (login, token, session), result (ok, refused, anonymous) and code (the AuthErrorCode of a refusal, "none" otherwise)',
+    help: 'Authentication decisions by method (login, grant: the token endpoint, token, session), result (ok, refused, anonymous) and code (the code of a refusal, "none" otherwise)',
     labelNames: ['method', 'result', 'code'] as const,
     registers,
   });

@@ -18,7 +18,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { AuthErrorCode, PublicError, PublicErrorCode } from '../errors.js';
+import type { AuthErrorCode, OAuthErrorCode, PublicError, PublicErrorCode } from '../errors.js';
 import type { Identity } from '../identity.js';
 import type { SubgraphCost } from './auth-cost.js';
 import { fromPino, pinoOf, shortHash, type LogFields, type Logger } from './logger.js';
@@ -32,8 +32,10 @@ export interface AccessLineFields {
   /** shortHash() of the session id the request carried. */
   session?: string;
   /** Why the request was refused. */
-  authCode?: PublicErrorCode;
+  authCode?: PublicErrorCode | OAuthErrorCode;
   login?: 'ok' | 'refused';
+  /** POST /auth/token: the grant_type asked for, and how it ended. */
+  grant?: { type: string; outcome: 'ok' | 'refused' };
   /** Which login limit refused it. */
   limit?: 'ip' | 'username';
   /** The subgraphs the gateway fetched from for this request. */
@@ -114,6 +116,19 @@ export class RequestRecord {
     this.method = 'login';
     this.options.metrics.authentication('login', 'refused', code);
     Object.assign(this.fields, { login: 'refused', authCode: code }, limit ? { limit } : {});
+  }
+
+  /** The token endpoint issued tokens for `grantType`. */
+  granted(grantType: string): void {
+    this.options.metrics.authentication('grant', 'ok');
+    this.fields.grant = { type: grantType, outcome: 'ok' };
+  }
+
+  /** The token endpoint refused `grantType` (an RFC 6749 error code). */
+  grantRefused(grantType: string, code: OAuthErrorCode): void {
+    this.options.metrics.authentication('grant', 'refused', code);
+    this.fields.grant = { type: grantType, outcome: 'refused' };
+    this.fields.authCode = code;
   }
 
   /**

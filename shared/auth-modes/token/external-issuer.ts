@@ -33,7 +33,8 @@ export function externalAccessTokens(config: OidcConfig): AccessTokenVerifier {
       }
       // `scope` (RFC 8693, a string) or `scp` (a list, as some providers send it).
       const scopes = Array.isArray(payload.scp) ? payload.scp.filter((s): s is string => typeof s === 'string') : parseScopes(payload.scope);
-      return userIdentity(payload.sub, scopes);
+      // A jti lets a logout at this gateway refuse the token from then on (the provider is not told).
+      return { identity: userIdentity(payload.sub, scopes), ...(typeof payload.jti === 'string' ? { jti: payload.jti } : {}), expiresAt: payload.exp! * 1000 };
     },
   };
 }

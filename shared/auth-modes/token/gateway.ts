@@ -1,54 +1,63 @@
 /**
  * Token mode, the gateway's end. A client presents a bearer access token —
- * the gateway's own (minted at login) or an external provider's — and each
- * subgraph fetch carries an identity token addressed to that subgraph.
+ * the gateway's own (minted at login and at each refresh) or an external
+ * provider's — and each subgraph fetch carries an identity token addressed
+ * to that subgraph. A logout revokes the access token and its sign-in for
+ * every replica; a revoked token is refused from memory (revocation-list.ts).
  */
 import type { Request } from 'express';
 import { decodeJwt } from 'jose';
-import { AuthError } from '../../errors.js';
+import { AuthError, OAuthError } from '../../errors.js';
 import { bearerToken, MAX_TOKEN_BYTES } from '../../jwt.js';
 import { READY } from '../../readiness.js';
-import { ANONYMOUS, type Caller, type GatewayAuthStrategy, type GatewayModeContext } from '../contract.js';
-import { gatewayAccessTokens, mintAccessToken, type AccessTokenVerifier } from './access-token.js';
+import type { GatewayConfig } from '../../config/gateway.js';
+import { ANONYMOUS, type Caller, type GatewayAuthStrategy, type GatewayModeContext, type SigningKeys, type TokenGrant, type TokenResponse } from '../contract.js';
+import { gatewayAccessTokens, mintAccessToken, type AccessTokenVerifier, type VerifiedAccessToken } from './access-token.js';
 import { externalAccessTokens } from './external-issuer.js';
 import { tokenPropagation } from './propagation.js';
+import { newSignIn, refreshTokens, type SignIn } from './refresh-tokens.js';
+import { RevocationList } from './revocation-list.js';
 
-export async function tokenGateway({ config, keys, observer }: GatewayModeContext): Promise<GatewayAuthStrategy> {
-  const authenticate = bearerCallers([
-    gatewayAccessTokens(keys, config.gatewayIssuer),
-    ...(config.oidc ? [externalAccessTokens(config.oidc)] : []),
-  ]);
+export async function tokenGateway({ config, keys, store, observer }: GatewayModeContext): Promise<GatewayAuthStrategy> {
+  const revocations = new RevocationList(store.revocations);
+  await revocations.start();
+  const propagation = tokenPropagation({ keys, issuer: config.gatewayIssuer, ttlSeconds: config.identityTokenTtlSeconds, observer });
+  // Identity tokens cached for a revoked caller are signed again, for whoever is still signed in as them.
+  revocations.onRevoked((revocation) => {
+    if (revocation.sub) propagation.forget(revocation.sub);
+  });
+  const authenticate = bearerCallers([gatewayAccessTokens(keys, config.gatewayIssuer), ...(config.oidc ? [externalAccessTokens(config.oidc)] : [])], revocations);
+  const issue = tokenIssuer(config, keys, refreshTokens(store.refreshTokens));
   return {
     authenticate: (req) => authenticate(req),
-    propagation: tokenPropagation({ keys, issuer: config.gatewayIssuer, ttlSeconds: config.identityTokenTtlSeconds, observer }),
+    propagation,
     middleware: [],
     async signIn(_req, res, user) {
-      const accessToken = await mintAccessToken(keys.current, user.identity, {
-        issuer: config.gatewayIssuer,
-        ttlSeconds: config.accessTokenTtlSeconds,
-      });
-      res.set('Cache-Control', 'no-store').json({
-        access_token: accessToken,
-        token_type: 'Bearer',
-        expires_in: config.accessTokenTtlSeconds,
-        scope: user.identity.scopes.join(' '),
-      });
+      res.set('Cache-Control', 'no-store').json(await issue(newSignIn(user, config.refreshTokenTtlSeconds)));
     },
-    async signOut(_req, res) {
-      // An access token cannot be recalled: it lives until it expires (docs/security.md).
+    async signOut(req, res) {
+      const { token } = await authenticate(req);
+      if (token) await revokeSignIn(revocations, token, config.refreshTokenTtlSeconds);
       res.status(204).end();
     },
+    grants: { refresh_token: refreshGrant(revocations, refreshTokens(store.refreshTokens), issue) },
     readiness: async () => READY,
-    close: async () => {},
+    close: () => revocations.close(),
   };
+}
+
+/** A caller, and the access token it presented (what a logout revokes). */
+interface BearerCaller extends Caller {
+  token?: VerifiedAccessToken;
 }
 
 /**
  * The caller behind a bearer token from any of the trusted issuers. The
  * unverified `iss` only picks which verifier runs; that verifier then checks
- * everything, its own issuer included. A token from any other issuer is refused.
+ * everything, its own issuer included. A token from any other issuer is
+ * refused; so is a revoked one.
  */
-export function bearerCallers(verifiers: AccessTokenVerifier[]): (req: Request) => Promise<Caller> {
+export function bearerCallers(verifiers: AccessTokenVerifier[], revocations: Pick<RevocationList, 'isRevoked'>): (req: Request) => Promise<BearerCaller> {
   const byIssuer = new Map(verifiers.map((verifier) => [verifier.issuer, verifier]));
   return async (req) => {
     const token = bearerToken(req.headers.authorization);
@@ -62,6 +71,52 @@ export function bearerCallers(verifiers: AccessTokenVerifier[]): (req: Request) 
     }
     const verifier = typeof issuer === 'string' ? byIssuer.get(issuer) : undefined;
     if (!verifier) throw new AuthError('TOKEN_INVALID', 'token is invalid: issuer is not trusted');
-    return { identity: await verifier.verify(token) };
+    const verified = await verifier.verify(token);
+    if (revocations.isRevoked(verified.jti, verified.sid)) throw new AuthError('TOKEN_REVOKED', 'token was revoked (its owner logged out)');
+    return { identity: verified.identity, token: verified };
+  };
+}
+
+/** The token response for a sign-in: a new access token and a new refresh token, both of its family. */
+function tokenIssuer(config: GatewayConfig, keys: SigningKeys, refresh: ReturnType<typeof refreshTokens>) {
+  return async (signIn: SignIn, scopes = signIn.identity.scopes): Promise<TokenResponse> => {
+    const identity = { ...signIn.identity, scopes: [...scopes] };
+    const accessToken = await mintAccessToken(keys.current, identity, { issuer: config.gatewayIssuer, ttlSeconds: config.accessTokenTtlSeconds, sid: signIn.family });
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: config.accessTokenTtlSeconds,
+      scope: scopes.join(' '),
+      refresh_token: await refresh.issue(signIn),
+    };
+  };
+}
+
+/** A logout: the token itself until it expires, and its sign-in for as long as a refresh token of it could live. */
+async function revokeSignIn(revocations: RevocationList, token: VerifiedAccessToken, refreshTtlSeconds: number): Promise<void> {
+  const sub = token.identity.id;
+  if (token.jti) await revocations.revoke({ kind: 'token', id: token.jti, sub, expiresAt: token.expiresAt });
+  if (token.sid) await revocations.revoke({ kind: 'family', id: token.sid, sub, expiresAt: Date.now() + refreshTtlSeconds * 1000 });
+}
+
+/**
+ * grant_type=refresh_token (RFC 6749 §6): a new access token and a new
+ * refresh token; the one presented stops working. One presented again
+ * revokes its whole sign-in (reuse detection, RFC 9700 §4.14.2).
+ */
+function refreshGrant(revocations: RevocationList, refresh: ReturnType<typeof refreshTokens>, issue: ReturnType<typeof tokenIssuer>): TokenGrant {
+  return async (params) => {
+    const token = params.refresh_token;
+    if (!token) throw new OAuthError('invalid_request', 'refresh_token is required');
+    const found = await refresh.redeem(token);
+    if (!found || revocations.isRevoked(undefined, found.record.family)) throw new OAuthError('invalid_grant', 'the refresh token is unknown, expired or revoked');
+    const { record, reused } = found;
+    if (reused) {
+      await revocations.revoke({ kind: 'family', id: record.family, sub: record.identity.id, expiresAt: record.expiresAt });
+      throw new OAuthError('invalid_grant', 'the refresh token was already used: its sign-in is revoked');
+    }
+    const asked = params.scope?.split(' ').filter(Boolean);
+    if (asked && asked.some((scope) => !record.identity.scopes.includes(scope))) throw new OAuthError('invalid_scope', 'scope asks for more than was granted');
+    return issue(record, asked ?? record.identity.scopes);
   };
 }

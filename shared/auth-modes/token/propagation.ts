@@ -18,7 +18,12 @@ export interface TokenPropagationOptions {
   observer?: PropagationObserver;
 }
 
-export function tokenPropagation(options: TokenPropagationOptions): IdentityPropagation {
+export interface TokenPropagation extends IdentityPropagation {
+  /** Drops the identity tokens cached for identity `id` (its tokens were revoked). */
+  forget(id: string): void;
+}
+
+export function tokenPropagation(options: TokenPropagationOptions): TokenPropagation {
   const maxCached = options.maxCachedTokens ?? 10_000;
   // Refresh a little before expiry so a token never arrives expired.
   const refreshMargin = Math.min(10, Math.floor(options.ttlSeconds / 4));
@@ -59,6 +64,10 @@ export function tokenPropagation(options: TokenPropagationOptions): IdentityProp
   return {
     async headersFor(subgraph, caller, cost) {
       return { authorization: `Bearer ${await tokenFor(subgraph, caller, cost)}` };
+    },
+    forget(id) {
+      const marker = `\0user\0${id}\0`;
+      for (const key of cache.keys()) if (key.includes(marker)) cache.delete(key);
     },
   };
 }
