@@ -21,7 +21,7 @@ import { JWKS_MAX_AGE_SECONDS } from '../shared/jwt.js';
 import type { Identity } from '../shared/identity.js';
 import { emptyAuthCost } from '../shared/observability/auth-cost.js';
 import { apolloLogger, createLogger, type Logger } from '../shared/observability/logger.js';
-import { createGatewayMetrics } from '../shared/observability/metrics.js';
+import { createGatewayMetrics, type GatewayMetrics } from '../shared/observability/metrics.js';
 import { apolloDefaults, graphqlHandler } from '../shared/service/apollo.js';
 import { get, serviceApp, use } from '../shared/service/app.js';
 import { listen, type RunningServer } from '../shared/service/http.js';
@@ -62,15 +62,7 @@ export function gatewayIdentity(config: GatewayConfig): Identity {
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ service: 'gateway', ...config.logging });
   const metrics = createGatewayMetrics({ processMetrics: options.processMetrics });
-  const keys = await loadSigningKeys(config.keysDir, { ...keyPolicy(config), watch: true, logger });
-  checkSubgraphList(config.subgraphsFile);
-  const store = await openStore(config.store, {
-    namespace: storeNamespace(config.gatewayIssuer),
-    observer: metrics.sessionStore,
-    defaultSessionTtlSeconds: config.sessionIdleTimeoutSeconds,
-    onOutage: (error) => logger.warn(`shared store unavailable: ${error.message}`),
-  });
-  const strategy = await AUTH_MODES[config.authMode].gateway({ config, keys, store, logger, observer: metrics });
+  const { keys, store, strategy } = await openAuth(config, logger, metrics);
   const gatewayCaller: Caller = { identity: gatewayIdentity(config) };
   const buildService = ({ name, url }: { name: string; url?: string }) =>
     new IdentityDataSource(name, url!, strategy.propagation, gatewayCaller, { metrics, logger });
@@ -83,18 +75,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   });
   const limits = requestLimits(config.hardening);
   const apollo = gatewayApollo({ config, logger, supergraph, buildService, limits });
-
-  let graphql: RequestHandler | undefined;
-  const ready = apollo.start().then(() => {
-    graphql = graphqlHandler(apollo, async (req, _res, request) => {
-      const cost = emptyAuthCost();
-      const caller = await strategy.authenticate(req, cost);
-      request.authenticated(caller.identity, caller.sessionId);
-      return { caller, cost, request };
-    });
-  });
-  // A start that fails (the gateway was closed while waiting) is reported by `ready`.
-  ready.catch(() => {});
+  const graphql = graphqlRoute(apollo, strategy);
 
   const app = serviceApp({
     logger,
@@ -104,7 +85,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     async readiness() {
       const store = await strategy.readiness();
       const status = supergraph.status();
-      return { ready: status.ready && graphql !== undefined && store.ok, details: { mode: config.authMode, supergraph: status, store } };
+      return { ready: status.ready && graphql.serving() && store.ok, details: { mode: config.authMode, supergraph: status, store } };
     },
     unlogged: [
       get('/.well-known/jwks.json', (_req, res) => {
@@ -116,10 +97,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     routes: [
       ...(strategy.middleware.length > 0 ? [use(undefined, ...strategy.middleware)] : []),
       ...authRoutes(strategy, options.users ?? createUserDirectory(), logger, loginLimits(config, store, logger)),
-      use('/graphql', ...limits.http, (req, res, next) => {
-        if (graphql) return graphql(req, res, next);
-        res.status(503).json(errorBody('GATEWAY_NOT_READY', 'the supergraph is not composed yet; retry shortly'));
-      }),
+      use('/graphql', ...limits.http, graphql.handler),
     ],
   });
 
@@ -127,14 +105,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // Whichever way the server stops, what it holds is released after it.
   const release = async () => {
     supergraph.stop();
-    await ready.then(() => apollo.stop()).catch(() => {});
+    await graphql.ready.then(() => apollo.stop()).catch(() => {});
     await strategy.close();
     await store.close();
     keys.close();
   };
   return {
     ...running,
-    ready,
+    ready: graphql.ready,
     strategy,
     metrics: metrics.registry,
     async close() {
@@ -145,6 +123,43 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       await running.drain(options);
       await release();
     },
+  };
+}
+
+/** The signing keys, the shared store and the auth mode's gateway end: what authenticates callers. */
+async function openAuth(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics) {
+  const keys = await loadSigningKeys(config.keysDir, { ...keyPolicy(config), watch: true, logger });
+  checkSubgraphList(config.subgraphsFile);
+  const store = await openStore(config.store, {
+    namespace: storeNamespace(config.gatewayIssuer),
+    observer: metrics.sessionStore,
+    defaultSessionTtlSeconds: config.sessionIdleTimeoutSeconds,
+    onOutage: (error) => logger.warn(`shared store unavailable: ${error.message}`),
+  });
+  const strategy = await AUTH_MODES[config.authMode].gateway({ config, keys, store, logger, observer: metrics });
+  return { keys, store, strategy };
+}
+
+/** /graphql: 503 GATEWAY_NOT_READY until Apollo Server has started over the first supergraph, then each request authenticated once. */
+function graphqlRoute(apollo: ApolloServer<GatewayContext>, strategy: GatewayAuthStrategy) {
+  let handler: RequestHandler | undefined;
+  const ready = apollo.start().then(() => {
+    handler = graphqlHandler(apollo, async (req, _res, request) => {
+      const cost = emptyAuthCost();
+      const caller = await strategy.authenticate(req, cost);
+      request.authenticated(caller.identity, caller.sessionId);
+      return { caller, cost, request };
+    });
+  });
+  // A start that fails (the gateway was closed while waiting) is reported by `ready`.
+  ready.catch(() => {});
+  return {
+    ready,
+    serving: () => handler !== undefined,
+    handler: ((req, res, next) => {
+      if (handler) return handler(req, res, next);
+      res.status(503).json(errorBody('GATEWAY_NOT_READY', 'the supergraph is not composed yet; retry shortly'));
+    }) as RequestHandler,
   };
 }
 

@@ -339,6 +339,46 @@ describe.each(modeVariants())('playground in Chromium, $name mode', (variant) =>
     }
   });
 
+  if (variant.mode === 'token') {
+    inBrowser('renews its access token by itself before it expires, and a logout revokes it', async () => {
+      const playground = await openPlayground();
+      const { page } = playground;
+      try {
+        await playground.login('alice', 'wonderland');
+        const key = 'gateway-playground:credential';
+        const first = await page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)!), key);
+        expect(first.refreshToken).toEqual(expect.any(String));
+        // As if the tab had sat idle until a second before expiry: the page renews the token at once.
+        await page.evaluate((k) => {
+          const stored = JSON.parse(sessionStorage.getItem(k)!);
+          sessionStorage.setItem(k, JSON.stringify({ ...stored, expiresAt: Date.now() + 1000 }));
+        }, key);
+        await page.reload();
+        await expect
+          .poll(async () => (await page.evaluate((k) => JSON.parse(sessionStorage.getItem(k) ?? 'null'), key))?.token, { timeout: 10_000 })
+          .not.toBe(first.token);
+        const renewed = await page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)!), key);
+        expect(renewed.refreshToken).not.toBe(first.refreshToken);
+        expect(await playground.status().getAttribute('data-state')).toBe('logged-in');
+        const asAlice = await playground.run(TWO_SUBGRAPH_FIELDS);
+        expect(asAlice.data).toEqual({ me: { name: 'Alice Liddell', orders: [{ id: 'o1' }] } });
+        expect(playground.requests.some((request) => new URL(request.url()).pathname === '/auth/token')).toBe(true);
+
+        // Logging out revokes the renewed token at the gateway, not only in the tab.
+        await playground.logout();
+        const held = await fetch(`${stack.gatewayUrl}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${renewed.token}` },
+          body: JSON.stringify({ query: '{ me { id } }' }),
+        });
+        expect(held.status).toBe(401);
+        expect(((await held.json()) as any).errors[0].extensions.code).toBe('TOKEN_REVOKED');
+      } finally {
+        await playground.context.close();
+      }
+    });
+  }
+
   inBrowser('shows "logged out", not a raw error, when the gateway stops accepting the credential', async () => {
     const playground = await openPlayground();
     const { page, context } = playground;

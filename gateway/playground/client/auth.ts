@@ -1,8 +1,10 @@
 /**
  * The playground's login state, in the browser. One object knows how the
  * gateway's auth mode carries a credential: token mode keeps the access token
- * (sessionStorage, so it dies with the tab) and sends it as a Bearer header;
- * session mode keeps nothing but relies on the same-origin session cookie.
+ * and its refresh token (sessionStorage, so they die with the tab), sends the
+ * access token as a Bearer header, and renews it by itself shortly before it
+ * expires; session mode keeps nothing but relies on the same-origin session
+ * cookie.
  * Everything else (the panel, the GraphiQL fetcher) asks this object.
  */
 
@@ -28,6 +30,8 @@ interface StoredCredential {
   token?: string;
   /** Token mode: epoch ms at which the access token expires. */
   expiresAt?: number;
+  /** Token mode: what renews the access token (POST /auth/token). */
+  refreshToken?: string;
 }
 
 const STORAGE_KEY = 'gateway-playground:credential';
@@ -36,6 +40,8 @@ const WHO_AM_I = 'query PlaygroundWhoAmI { me { id username name } }';
 export const LOGGED_OUT_NOTICE: Record<string, string> = {
   TOKEN_EXPIRED: 'Your access token expired, so you are logged out. Log in again.',
   TOKEN_INVALID: 'The gateway no longer accepts your access token, so you are logged out. Log in again.',
+  TOKEN_REVOKED: 'Your access token was revoked (you logged out elsewhere), so you are logged out. Log in again.',
+  SIGN_IN_ENDED: 'Your sign-in ended (it was revoked, or reached its time limit), so you are logged out. Log in again.',
   SESSION_ENDED: 'Your session ended (it timed out or was logged out elsewhere), so you are logged out. Log in again.',
 };
 
@@ -100,7 +106,8 @@ export class PlaygroundAuth {
     if (this.mode === 'token') {
       if (!stored?.token) return;
       if (stored.expiresAt !== undefined && stored.expiresAt <= Date.now()) {
-        this.loggedOut('TOKEN_EXPIRED');
+        if (stored.refreshToken) await this.refresh(stored);
+        else this.loggedOut('TOKEN_EXPIRED');
         return;
       }
       this.credential = stored;
@@ -128,6 +135,7 @@ export class PlaygroundAuth {
             account: { username, scopes: parseScopes(body.scope) },
             token: String(body.access_token),
             expiresAt: Date.now() + Number(body.expires_in) * 1000,
+            ...(typeof body.refresh_token === 'string' ? { refreshToken: body.refresh_token } : {}),
           }
         : {
             account: {
@@ -195,13 +203,43 @@ export class PlaygroundAuth {
   private loggedIn(credential: StoredCredential): void {
     this.credential = credential;
     this.storage.setItem(STORAGE_KEY, JSON.stringify(credential));
-    clearTimeout(this.expiryTimer);
-    if (credential.expiresAt !== undefined) {
-      // Flip to "logged out" when the token expires, instead of waiting for a 401.
-      const delay = Math.min(credential.expiresAt - Date.now(), 2 ** 31 - 1);
-      this.expiryTimer = setTimeout(() => this.credentialRejected('TOKEN_EXPIRED'), Math.max(delay, 0));
-    }
+    this.schedule(credential);
     this.set({ status: 'logged-in', account: credential.account });
+  }
+
+  /**
+   * Renews the access token before it expires (a fifth of its lifetime
+   * before, at most 30 s), or — without a refresh token — flips to "logged
+   * out" when it expires, instead of waiting for a 401.
+   */
+  private schedule(credential: StoredCredential): void {
+    clearTimeout(this.expiryTimer);
+    if (credential.expiresAt === undefined) return;
+    const left = credential.expiresAt - Date.now();
+    const delay = credential.refreshToken ? left - Math.min(30_000, left / 5) : left;
+    const action = credential.refreshToken ? () => void this.refresh(credential) : () => this.credentialRejected('TOKEN_EXPIRED');
+    this.expiryTimer = setTimeout(action, Math.min(Math.max(delay, 0), 2 ** 31 - 1));
+  }
+
+  /** POST /auth/token with the refresh token: a new access token and a new refresh token, or "logged out". */
+  private async refresh(credential: StoredCredential): Promise<void> {
+    const response = await fetch('/auth/token', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.refreshToken ?? '' }),
+    }).catch(() => undefined);
+    const body = (await response?.json().catch(() => null)) as Record<string, unknown> | null | undefined;
+    if (!response?.ok || typeof body?.access_token !== 'string') {
+      this.loggedOut(body?.error === 'invalid_grant' ? 'SIGN_IN_ENDED' : 'TOKEN_EXPIRED');
+      return;
+    }
+    this.loggedIn({
+      account: { ...credential.account, scopes: parseScopes(body.scope) ?? credential.account.scopes },
+      token: body.access_token,
+      expiresAt: Date.now() + Number(body.expires_in) * 1000,
+      refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : undefined,
+    });
   }
 
   private loggedOut(code?: string): void {
