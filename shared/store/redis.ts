@@ -10,7 +10,9 @@
 import { RedisStore as RedisSessionStore } from 'connect-redis';
 import type { SessionData } from 'express-session';
 import { RedisStore as RedisCounterStore } from 'rate-limit-redis';
+import { sleep } from '../backoff.js';
 import { connectRedis, type RedisConnection } from '../redis.js';
+import { STORE_TIMEOUT_MS } from '../timeout.js';
 import type { RefreshTokenRecord, Revocation, RevocationLog, RefreshTokenStore } from './contract.js';
 import { sessionExpiresAt } from './sessions.js';
 
@@ -40,18 +42,23 @@ export function redisRevocations(redis: RedisConnection, url: string, namespace:
         if (revocation) listener(revocation);
       };
       let subscribed = false;
+      let loaded: () => void = () => {};
+      const firstLoad = new Promise<void>((resolve) => (loaded = resolve));
       // On every (re)connection: subscribe once (node-redis renews it by itself after), then read what was missed.
       const onReady = async () => {
         try {
           if (!subscribed) await subscriber.client.subscribe(channel, deliver);
           subscribed = true;
           for (const text of await scanValues(redis, `${keyPrefix}*`)) deliver(text);
+          loaded();
         } catch {
           // Not connected after all: the next 'ready' tries again.
         }
       };
       subscriber.client.on('ready', () => void onReady());
-      if (subscriber.client.isReady) await onReady();
+      if (subscriber.client.isReady) void onReady();
+      // A replica that starts must know what is revoked before it serves; with Redis down it starts anyway and reads them on reconnection.
+      await Promise.race([firstLoad, sleep(STORE_TIMEOUT_MS * 2)]);
       return () => subscriber.close();
     },
   };

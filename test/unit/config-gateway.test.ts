@@ -37,7 +37,10 @@ describe('loadGatewayConfig', () => {
       gatewayIssuer: 'http://localhost:4000',
       subgraphsFile: path.resolve('subgraphs.json'),
       keysDir: path.resolve('.data/keys'),
-      accessTokenTtlSeconds: 900,
+      accessTokenTtlSeconds: 300,
+      refreshTokenTtlSeconds: 8 * 3600,
+      // The JWKS's max-age (300 s) plus the subgraphs' refetch cool-down (5 s).
+      keyActivationDelaySeconds: 305,
       sessionSecret: undefined,
       subgraphPollIntervalSeconds: 10,
       trustProxy: undefined,
