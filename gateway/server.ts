@@ -30,6 +30,7 @@ import { authCostExtension } from './auth-cost-plugin.js';
 import { keyPolicy, loadSigningKeys } from './auth/signing-keys.js';
 import { authRoutes } from './auth/routes.js';
 import { loginLimits } from './auth/login-limits.js';
+import { oidcSignIn } from './auth/oidc/index.js';
 import { createUserDirectory, type UserDirectory } from './auth/users.js';
 import { GatewayAuthorization } from './authorization/index.js';
 import { playgroundRouter } from './playground/router.js';
@@ -76,6 +77,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const limits = requestLimits(config.hardening);
   const apollo = gatewayApollo({ config, logger, supergraph, buildService, limits });
   const graphql = graphqlRoute(apollo, strategy);
+  const oidc = oidcSignIn(config, strategy, store, logger);
 
   const app = serviceApp({
     logger,
@@ -92,11 +94,12 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         res.set('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`).json(keys.jwks);
       }),
       // Static assets need no session read, so the playground comes before the session middleware.
-      ...(config.playground ? [use(undefined, playgroundRouter({ mode: config.authMode }))] : []),
+      ...(config.playground ? [use(undefined, playgroundRouter({ mode: config.authMode, providerName: oidc?.providerName }))] : []),
     ],
     routes: [
       ...(strategy.middleware.length > 0 ? [use(undefined, ...strategy.middleware)] : []),
-      ...authRoutes(strategy, options.users ?? createUserDirectory(), logger, loginLimits(config, store, logger)),
+      ...authRoutes(strategy, options.users ?? createUserDirectory(), logger, loginLimits(config, store, logger), oidc?.endSessionUrl),
+      ...(oidc?.routes ?? []),
       use('/graphql', ...limits.http, graphql.handler),
     ],
   });

@@ -44,6 +44,24 @@ export const PUBLIC_ERROR_STATUS = {
   /** The request itself is malformed (bad JSON, not UTF-8, wrong shape). */
   BAD_REQUEST: 400,
 
+  // --- signing in through an OpenID Connect provider (gateway/auth/oidc/) ---
+  /** `return_to` is not a path on this gateway (`//evil.example`, `https://…`, `/\\evil`). */
+  RETURN_TO_INVALID: 400,
+  /** The callback's `state` is missing, wrong, already used or expired, or the browser is not the one that started the sign-in. */
+  OIDC_STATE_INVALID: 400,
+  /** The provider answered the sign-in with an error (`error=access_denied`, …). */
+  OIDC_PROVIDER_ERROR: 400,
+  /** The callback's `iss` (RFC 9207) is not the configured provider: a mix-up. */
+  OIDC_ISSUER_MISMATCH: 400,
+  /** The provider refused the authorization code (replayed, expired, or the PKCE verifier does not match). */
+  OIDC_GRANT_REJECTED: 400,
+  /** The ID token failed a check: signature, algorithm, issuer, audience, expiry or nonce. */
+  OIDC_ID_TOKEN_INVALID: 400,
+  /** The provider could not be reached (discovery, token endpoint). */
+  OIDC_PROVIDER_UNAVAILABLE: 503,
+  /** No one-time sign-in ticket with this request, or one already used or expired (token mode). */
+  TICKET_INVALID: 400,
+
   // --- authorization ------------------------------------------------------
   /** A field or type the caller may not see (@authenticated, @requiresScopes, @policy): null at its path. */
   UNAUTHORIZED_FIELD_OR_TYPE: 200,

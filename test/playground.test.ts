@@ -18,6 +18,8 @@ import { buildPlayground } from '../gateway/playground/build.js';
 import { loadSigningKeys } from '../gateway/auth/signing-keys.js';
 import { IN_CI, modeVariants } from './helpers/modes.js';
 import { startStack, type Stack } from './helpers/stack.js';
+import { CLIENT, startTestProvider, testClient, type TestProvider } from './helpers/oidc.js';
+import { freePort } from '../scripts/lib/local.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
@@ -408,6 +410,85 @@ describe.each(modeVariants())('playground in Chromium, $name mode', (variant) =>
 
       const anonymous = await playground.run(TWO_SUBGRAPH_FIELDS);
       expect(anonymous.data).toEqual({ me: null });
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+/** Something shaped like a JWT: what must never be in a URL the browser visits (token mode), nor in its hands (session mode). */
+const JWT_PATTERN = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/;
+
+describe.each(modeVariants())('sign-in through the identity provider in Chromium, $name mode', (variant) => {
+  let provider: TestProvider;
+  let stack: Stack;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!hasChromium && !IN_CI) return;
+    const gatewayPort = await freePort();
+    provider = await startTestProvider([testClient([`http://127.0.0.1:${gatewayPort}`])]);
+    stack = await startStack({
+      mode: variant.mode,
+      gatewayPort,
+      env: { ...variant.env, OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: CLIENT.id, OIDC_CLIENT_SECRET: CLIENT.secret, OIDC_SCOPES_CLAIM: 'roles', OIDC_PROVIDER_NAME: 'Test IdP' },
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+    await provider?.close();
+  });
+
+  inBrowser('"Sign in with Test IdP": the provider\'s own page, back signed in as alice, her identity in the graph', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.gatewayUrl });
+    context.setDefaultTimeout(15_000);
+    const responses: { url: string; body: string }[] = [];
+    context.on('response', async (response) => {
+      const type = response.headers()['content-type'] ?? '';
+      if (/json|html|text\/plain/.test(type)) responses.push({ url: response.url(), body: await response.text().catch(() => '') });
+    });
+    const playground = new PlaygroundPage(await context.newPage(), context);
+    const { page } = playground;
+    try {
+      await playground.open(stack.gatewayUrl);
+      await page.getByTestId('sign-in-provider').click();
+      // The provider's own sign-in page.
+      await page.waitForURL((url) => url.href.startsWith(provider.issuer));
+      await page.getByLabel('Username').fill('alice');
+      await page.getByLabel('Password').fill('wonderland');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(`${stack.gatewayUrl}/graphql`);
+      await page.locator('.graphiql-query-editor .monaco-editor').first().waitFor();
+      await playground.status().and(page.locator('[data-state="logged-in"]')).waitFor();
+      expect(await page.getByTestId('auth-user').textContent()).toBe('alice');
+
+      const answer = await playground.run('me { id orders { id } }');
+      expect(answer.errors).toBeUndefined();
+      // u1: the provider's `sub` for alice (scripts/lib/dev-idp.ts), the identity every subgraph saw.
+      expect(answer.data).toEqual({ me: { id: 'u1', orders: [{ id: 'o1' }] } });
+
+      if (variant.mode === 'token') {
+        // The tokens reached the page without ever appearing in a URL it visited.
+        const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('gateway-playground:credential')!).token as string);
+        for (const request of playground.requests) {
+          expect(request.url(), request.url()).not.toMatch(JWT_PATTERN);
+          expect(request.url()).not.toContain(token);
+        }
+      } else {
+        // No provider token anywhere the page can reach: cookies, storage, any response it received.
+        const cookies = await context.cookies();
+        expect(cookies.map((cookie) => cookie.name).sort()).toContain('fedgw.sid');
+        for (const cookie of cookies) expect(cookie.value, cookie.name).not.toMatch(JWT_PATTERN);
+        const storage = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }));
+        expect(storage).not.toMatch(JWT_PATTERN);
+        for (const provided of provider.idTokens) {
+          for (const response of responses) expect(response.body.includes(provided), response.url).toBe(false);
+        }
+        for (const response of responses) expect(response.body, response.url).not.toMatch(JWT_PATTERN);
+      }
     } finally {
       await context.close();
     }

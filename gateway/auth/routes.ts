@@ -14,7 +14,14 @@ const MAX_FIELD_LENGTH = 256;
  * A login's outcome goes on the request's record (counted, and on the access
  * line as `login`, `user` or `authCode`): never the username or the password.
  */
-export function authRoutes(strategy: GatewayAuthStrategy, users: UserDirectory, logger: Logger, loginLimits: RequestHandler[] = []): Route[] {
+export function authRoutes(
+  strategy: GatewayAuthStrategy,
+  users: UserDirectory,
+  logger: Logger,
+  loginLimits: RequestHandler[] = [],
+  /** RP-initiated logout at the OpenID Connect provider, when it offers one. */
+  endSessionUrl?: () => Promise<string | undefined>,
+): Route[] {
   const json = express.json({ limit: '4kb' });
   // From here on, whatever refuses this request (a limit, a store outage) is a refused login.
   const loginAttempt: RequestHandler = (req, _res, next) => {
@@ -34,15 +41,20 @@ export function authRoutes(strategy: GatewayAuthStrategy, users: UserDirectory, 
         res.status(401).json(errorBody('INVALID_CREDENTIALS', 'unknown user or wrong password'));
         return;
       }
-      await strategy.signIn(req, res, user);
+      const answer = await strategy.signIn(req, res, user);
       req.observed?.signedIn(user.identity);
+      res.set('Cache-Control', 'no-store').json(answer.body);
     } catch (error) {
       next(error);
     }
   };
   const logout: RequestHandler = async (req, res, next) => {
     try {
-      await strategy.signOut(req, res);
+      const { viaProvider } = await strategy.signOut(req, res);
+      // Signed in through the provider: the page also ends the provider's session there, if it offers that.
+      const url = viaProvider ? await endSessionUrl?.() : undefined;
+      if (url) res.set('Cache-Control', 'no-store').json({ end_session_url: url });
+      else res.status(204).end();
     } catch (error) {
       next(error);
     }

@@ -14,6 +14,8 @@ export const PLAYGROUND_ASSET_PATH = '/playground';
 export interface PlaygroundOptions {
   /** The gateway's auth mode; the page needs it to know how to carry the credential. */
   mode: AuthModeName;
+  /** The OpenID Connect provider people may sign in through (its name, for the button), if one is configured. */
+  providerName?: string;
   /** Where the built bundle is (tests may point elsewhere). */
   distDir?: string;
 }
@@ -40,13 +42,13 @@ const CONTENT_SECURITY_POLICY = [
 const escapeHtml = (value: string) =>
   value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
-export function playgroundHtml(mode: string): string {
+export function playgroundHtml(mode: string, providerName?: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="gateway-auth-mode" content="${escapeHtml(mode)}">
+<meta name="gateway-auth-mode" content="${escapeHtml(mode)}">${providerName ? `\n<meta name="gateway-sign-in-provider" content="${escapeHtml(providerName)}">` : ''}
 <title>GraphQL playground</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${PLAYGROUND_ASSET_PATH}/main.css">
@@ -67,7 +69,7 @@ function prefersHtml(req: Request): boolean {
 
 export function playgroundRouter(options: PlaygroundOptions): Router {
   const distDir = options.distDir ?? PLAYGROUND_DIST;
-  const html = playgroundHtml(options.mode);
+  const html = playgroundHtml(options.mode, options.providerName);
   const router = Router();
 
   router.get('/', (_req, res) => {

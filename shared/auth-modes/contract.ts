@@ -45,15 +45,41 @@ export interface GatewayAuthStrategy {
   propagation: IdentityPropagation;
   /** Middleware in front of /auth and /graphql (session mode: the session itself). */
   middleware: RequestHandler[];
-  /** Answers a successful login of `user`. */
-  signIn(req: Request, res: Response, user: SignedInUser): Promise<void>;
-  /** Answers POST /auth/logout. */
-  signOut(req: Request, res: Response): Promise<void>;
+  /**
+   * Signs `user` in on this request — session mode regenerates the session,
+   * token mode issues tokens — and says what the client gets; the route
+   * answers it (a login's JSON, or the ticket of a provider's callback).
+   */
+  signIn(req: Request, res: Response, user: SignedInUser, origin?: ProviderSignIn): Promise<SignInAnswer>;
+  /** Ends the caller's sign-in (POST /auth/logout; the route answers). */
+  signOut(req: Request, res: Response): Promise<{ viaProvider: boolean }>;
+  /**
+   * Ends every session or sign-in that an identity provider's session (`sid`)
+   * — or, without one, its subject (`sub`) — led to (back-channel logout).
+   * Returns how many.
+   */
+  endProviderSignIns(ref: { sid?: string; sub?: string }): Promise<number>;
   /** The grants POST /auth/token answers in this mode, by `grant_type` (none: every grant_type is unsupported). */
   grants?: Record<string, TokenGrant>;
   /** Whatever this mode needs to serve requests (session mode: the store) answers. */
   readiness(): Promise<Readiness>;
   close(): Promise<void>;
+}
+
+/** A sign-in through an OpenID Connect provider: what the gateway keeps of it, server-side only. */
+export interface ProviderSignIn {
+  /** The provider's session (`sid` of its ID token), for back-channel logout. */
+  sid?: string;
+  sub: string;
+  /** The provider's tokens: they stay on the server, never reach the browser. */
+  tokens: { idToken?: string; accessToken?: string; refreshToken?: string };
+}
+
+/** What a sign-in gives the client: the login's JSON body; in token mode the tokens it holds. */
+export interface SignInAnswer {
+  body: Record<string, unknown>;
+  /** Token mode: the answer is the client's credential (delivered by a one-time ticket after a provider's callback). */
+  carriesTokens: boolean;
 }
 
 /** An OAuth 2.0 access token response (RFC 6749 §5.1). */

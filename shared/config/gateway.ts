@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { JWKS_MAX_AGE_SECONDS, JWKS_REFETCH_COOLDOWN_SECONDS } from '../jwt.js';
 import { commonConfig, type CommonConfig } from './common.js';
+import { parseOidc, type OidcConfig } from './oidc.js';
 import { boolean, ConfigError, httpUrl, integer, optional, type Env } from './env.js';
 
 export interface GatewayConfig extends CommonConfig {
@@ -26,7 +27,9 @@ export interface GatewayConfig extends CommonConfig {
   trustProxy: boolean | number | string | undefined;
   /** Serve the GraphQL playground on GET /graphql (browsers); off in production unless PLAYGROUND=true. */
   playground: boolean;
-  /** An external OpenID Connect issuer whose access tokens the gateway also accepts (token mode). */
+  /** PUBLIC_URL: where browsers reach the gateway (the OpenID Connect redirect URI is built on it). */
+  publicUrl: string;
+  /** An OpenID Connect provider: its access tokens accepted (token mode), people signed in through it (both modes). */
   oidc: OidcConfig | undefined;
   /** Request limits, introspection and login rate limits (gateway/request-limits.ts, gateway/auth/login-limits.ts). */
   hardening: HardeningConfig;
@@ -60,19 +63,14 @@ export interface HardeningConfig {
   };
 }
 
-export interface OidcConfig {
-  issuer: string;
-  audience: string;
-  jwksUrl: string;
-  /** After a JWKS fetch, how long an unknown `kid` waits before it may trigger another. */
-  jwksCooldownSeconds: number;
-}
-
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const base = commonConfig(env, 4000);
+  const gatewayIssuer = optional(env, 'GATEWAY_ISSUER') ?? `http://localhost:${base.port}`;
+  const publicUrl = httpUrl(env, 'PUBLIC_URL', gatewayIssuer);
   const config: GatewayConfig = {
     ...base,
-    gatewayIssuer: optional(env, 'GATEWAY_ISSUER') ?? `http://localhost:${base.port}`,
+    gatewayIssuer,
+    publicUrl,
     subgraphsFile: path.resolve(optional(env, 'SUBGRAPHS_FILE') ?? 'subgraphs.json'),
     keysDir: path.resolve(optional(env, 'GATEWAY_KEYS_DIR') ?? '.data/keys'),
     // Never shorter than the refetch cool-down: a subgraph that fetched just before the key appeared could not fetch again in time.
@@ -86,7 +84,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     subgraphPollIntervalSeconds: integer(env, 'SUBGRAPH_POLL_INTERVAL', base.production ? 0 : 10, 0, 86400),
     trustProxy: parseTrustProxy(env),
     playground: boolean(env, 'PLAYGROUND', !base.production),
-    oidc: parseOidc(env),
+    oidc: parseOidc(env, publicUrl),
     hardening: parseHardening(env, base.production),
   };
   if (config.oidc?.issuer === config.gatewayIssuer) {
@@ -125,20 +123,6 @@ function parseHardening(env: Env, production: boolean): HardeningConfig {
       perIp: integer(env, 'LOGIN_RATE_LIMIT_PER_IP', 100, 1, 1_000_000),
       perUsername: integer(env, 'LOGIN_RATE_LIMIT_PER_USERNAME', 10, 1, 1_000_000),
     },
-  };
-}
-
-function parseOidc(env: Env): OidcConfig | undefined {
-  const names = ['OIDC_ISSUER', 'OIDC_AUDIENCE', 'OIDC_JWKS_URL'] as const;
-  const set = names.filter((name) => optional(env, name) !== undefined);
-  if (set.length === 0) return undefined;
-  const missing = names.find((name) => !set.includes(name));
-  if (missing) throw new ConfigError(missing, `set together with ${set.join(' and ')}`, undefined);
-  return {
-    issuer: optional(env, 'OIDC_ISSUER')!,
-    audience: optional(env, 'OIDC_AUDIENCE')!,
-    jwksUrl: httpUrl(env, 'OIDC_JWKS_URL', ''),
-    jwksCooldownSeconds: integer(env, 'OIDC_JWKS_COOLDOWN', 30, 0, 3600),
   };
 }
 

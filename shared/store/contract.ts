@@ -11,7 +11,12 @@
  *   (SQLite): a normal request reads nothing from the store;
  * - refresh tokens (token mode): kept by their SHA-256 hash only, each
  *   usable once;
- * - login counters: express-rate-limit's Store contract.
+ * - login counters: express-rate-limit's Store contract;
+ * - tickets: short-lived one-time values (a sign-in in progress at an
+ *   identity provider, the one-time ticket that hands tokens to a page, the
+ *   ids of logout tokens already used);
+ * - sign-ins: which of our sessions or sign-ins an identity provider's
+ *   session led to, so its back-channel logout can end them.
  *
  * Every call is bounded by a timeout and every failure is an AuthError
  * SESSION_STORE_UNAVAILABLE (HTTP 503): an outage is a fast, clear answer,
@@ -30,6 +35,8 @@ export interface SharedStore {
   getSession(sid: string): Promise<SessionData | null>;
   readonly revocations: RevocationLog;
   readonly refreshTokens: RefreshTokenStore;
+  readonly tickets: TicketStore;
+  readonly signIns: SignInIndex;
   /** Hit counters for one express-rate-limit limiter, under `prefix`. */
   counters(prefix: string): CounterStore;
   /** Whether the store answers now (readiness). */
@@ -74,6 +81,22 @@ export interface RefreshTokenStore {
   save(hash: string, record: RefreshTokenRecord): Promise<void>;
   /** Uses a token, atomically once across replicas: its record and whether it had been used before; null when unknown or expired. */
   consume(hash: string): Promise<{ record: RefreshTokenRecord; reused: boolean } | null>;
+}
+
+/** Short-lived values, each taken at most once, across replicas. */
+export interface TicketStore {
+  put(id: string, value: unknown, expiresAt: number): Promise<void>;
+  /** The value, removed in the same step (a second take finds nothing); null when unknown or expired. */
+  take<T = unknown>(id: string): Promise<T | null>;
+  /** Records `id` if it is new: false when it was already there (a replay). */
+  claim(id: string, expiresAt: number): Promise<boolean>;
+}
+
+/** Sets of ids under a key, for an identity provider's session or subject → our sessions or sign-ins. */
+export interface SignInIndex {
+  add(key: string, member: string, expiresAt: number): Promise<void>;
+  /** Every member, and the key removed. */
+  take(key: string): Promise<string[]>;
 }
 
 /** Told about every session-store call, after it ends (metrics: reads, errors, latency). */

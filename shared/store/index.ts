@@ -7,10 +7,10 @@
 import type { StoreConfig } from '../config/common.js';
 import { connectRedis } from '../redis.js';
 import { STORE_TIMEOUT_MS, withTimeout } from '../timeout.js';
-import type { RefreshTokenStore, RevocationLog, SharedStore, StoreOptions } from './contract.js';
-import { redisCounters, redisRefreshTokens, redisRevocations, redisSessions } from './redis.js';
+import type { RefreshTokenStore, RevocationLog, SharedStore, SignInIndex, StoreOptions, TicketStore } from './contract.js';
+import { redisCounters, redisRefreshTokens, redisRevocations, redisSessions, redisSignIns, redisTickets } from './redis.js';
 import { guardSessions, readSession, storeUnavailable } from './sessions.js';
-import { openDatabase, pruneExpired, SqliteCounterStore, SqliteSessionStore, sqliteRefreshTokens, sqliteRevocations } from './sqlite.js';
+import { openDatabase, pruneExpired, SqliteCounterStore, SqliteSessionStore, sqliteRefreshTokens, sqliteRevocations, sqliteSignIns, sqliteTickets } from './sqlite.js';
 
 export type * from './contract.js';
 
@@ -25,6 +25,8 @@ export async function openStore(config: StoreConfig, options: StoreOptions = {})
     getSession: (sid) => readSession(sessions, sid),
     revocations: guarded(base.revocations, timeoutMs),
     refreshTokens: guarded(base.refreshTokens, timeoutMs),
+    tickets: guarded(base.tickets, timeoutMs),
+    signIns: guarded(base.signIns, timeoutMs),
     counters: base.counters,
     ping: base.ping,
     close: base.close,
@@ -34,7 +36,7 @@ export async function openStore(config: StoreConfig, options: StoreOptions = {})
 type Backend = Omit<SharedStore, 'getSession'>;
 
 /** Every method of `target` bounded by the timeout, its failures SESSION_STORE_UNAVAILABLE. */
-function guarded<T extends RevocationLog | RefreshTokenStore>(target: T, timeoutMs: number): T {
+function guarded<T extends RevocationLog | RefreshTokenStore | TicketStore | SignInIndex>(target: T, timeoutMs: number): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(target) as [string, (...args: unknown[]) => Promise<unknown>][]) {
     wrapped[name] = (...args: unknown[]) =>
@@ -62,6 +64,8 @@ function sqliteBackend(file: string, options: StoreOptions): Backend {
     sessions: new SqliteSessionStore(db, options.defaultSessionTtlSeconds ?? 86400),
     revocations: sqliteRevocations(db, namespace, options.pollIntervalMs ?? 250),
     refreshTokens: sqliteRefreshTokens(db, namespace),
+    tickets: sqliteTickets(db, namespace),
+    signIns: sqliteSignIns(db, namespace),
     counters: (prefix) => new SqliteCounterStore(db, prefix),
     async ping() {
       try {
@@ -94,6 +98,8 @@ function redisBackend(url: string, options: StoreOptions): Backend {
       },
     },
     refreshTokens: redisRefreshTokens(redis, namespace),
+    tickets: redisTickets(redis, namespace),
+    signIns: redisSignIns(redis, namespace),
     counters: (prefix) => redisCounters(redis, prefix),
     ping: redis.ping,
     async close() {

@@ -13,7 +13,7 @@ import { RedisStore as RedisCounterStore } from 'rate-limit-redis';
 import { sleep } from '../backoff.js';
 import { connectRedis, type RedisConnection } from '../redis.js';
 import { STORE_TIMEOUT_MS } from '../timeout.js';
-import type { RefreshTokenRecord, Revocation, RevocationLog, RefreshTokenStore } from './contract.js';
+import type { RefreshTokenRecord, Revocation, RevocationLog, RefreshTokenStore, SignInIndex, TicketStore } from './contract.js';
 import { sessionExpiresAt } from './sessions.js';
 
 /** Session keys are read by subgraphs, which know no namespace: one fixed prefix, as always. */
@@ -99,6 +99,38 @@ export function redisRefreshTokens(redis: RedisConnection, namespace: string): R
       // Whichever replica sets the marker first used the token; every later use is a reuse.
       const first = (await redis.sendCommand(['SET', usedKey(hash), '1', 'NX', 'PX', lifetime(record.expiresAt)])) === 'OK';
       return { record, reused: !first };
+    },
+  };
+}
+
+export function redisTickets(redis: RedisConnection, namespace: string): TicketStore {
+  const key = (id: string) => `${namespace}:ticket:${id}`;
+  return {
+    async put(id, value, expiresAt) {
+      await redis.sendCommand(['SET', key(id), JSON.stringify(value), 'PX', lifetime(expiresAt)]);
+    },
+    async take<T>(id: string) {
+      const text = (await redis.sendCommand(['GETDEL', key(id)])) as string | null;
+      return text === null ? null : (JSON.parse(text) as T);
+    },
+    async claim(id, expiresAt) {
+      return (await redis.sendCommand(['SET', key(id), '1', 'NX', 'PX', lifetime(expiresAt)])) === 'OK';
+    },
+  };
+}
+
+export function redisSignIns(redis: RedisConnection, namespace: string): SignInIndex {
+  const key = (name: string) => `${namespace}:signin:${name}`;
+  return {
+    async add(name, member, expiresAt) {
+      await redis.sendCommand(['SADD', key(name), member]);
+      // Members added later live longer (a sign-in lasts a fixed time from its start): the set lives until the last one's end.
+      await redis.sendCommand(['PEXPIREAT', key(name), String(expiresAt)]);
+    },
+    async take(name) {
+      const members = (await redis.sendCommand(['SMEMBERS', key(name)])) as string[];
+      await redis.sendCommand(['DEL', key(name)]);
+      return members;
     },
   };
 }

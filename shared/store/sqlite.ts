@@ -12,7 +12,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import session, { type SessionData } from 'express-session';
 import type { Options as CounterOptions, Store as CounterStore } from 'express-rate-limit';
-import type { RefreshTokenRecord, Revocation, RevocationLog, RefreshTokenStore } from './contract.js';
+import type { RefreshTokenRecord, Revocation, RevocationLog, RefreshTokenStore, SignInIndex, TicketStore } from './contract.js';
 import { sessionExpiresAt } from './sessions.js';
 
 const SCHEMA = `
@@ -22,6 +22,8 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS revocations_expires_at ON revocations (expires_at);
   CREATE TABLE IF NOT EXISTS refresh_tokens (hash TEXT PRIMARY KEY, namespace TEXT NOT NULL, record TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, hits INTEGER NOT NULL, reset_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS tickets (id TEXT PRIMARY KEY, value TEXT, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS sign_ins (key TEXT NOT NULL, member TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (key, member)) WITHOUT ROWID;
 `;
 
 export function openDatabase(file: string): Database.Database {
@@ -39,7 +41,7 @@ export function openDatabase(file: string): Database.Database {
 /** Deletes what has expired, in every table. */
 export function pruneExpired(db: Database.Database): void {
   const now = Date.now();
-  for (const table of ['sessions', 'revocations', 'refresh_tokens']) db.prepare(`DELETE FROM ${table} WHERE expires_at <= ?`).run(now);
+  for (const table of ['sessions', 'revocations', 'refresh_tokens', 'tickets', 'sign_ins']) db.prepare(`DELETE FROM ${table} WHERE expires_at <= ?`).run(now);
   db.prepare('DELETE FROM counters WHERE reset_at <= ?').run(now);
 }
 
@@ -139,6 +141,39 @@ export function sqliteRefreshTokens(db: Database.Database, namespace: string): R
       const first = markUsed.run(now, hash, namespace, now).changes === 1;
       const row = read.get(hash, namespace, now);
       return row ? { record: JSON.parse(row.record) as RefreshTokenRecord, reused: !first } : null;
+    },
+  };
+}
+
+export function sqliteTickets(db: Database.Database, namespace: string): TicketStore {
+  const put = db.prepare('INSERT OR REPLACE INTO tickets (id, value, expires_at) VALUES (?, ?, ?)');
+  const take = db.prepare<[string, number], { value: string }>('DELETE FROM tickets WHERE id = ? AND expires_at > ? RETURNING value');
+  const claim = db.prepare('INSERT OR IGNORE INTO tickets (id, value, expires_at) VALUES (?, NULL, ?)');
+  const key = (id: string) => `${namespace}:${id}`;
+  return {
+    async put(id, value, expiresAt) {
+      put.run(key(id), JSON.stringify(value), expiresAt);
+    },
+    async take<T>(id: string) {
+      const row = take.get(key(id), Date.now());
+      return row ? (JSON.parse(row.value) as T) : null;
+    },
+    async claim(id, expiresAt) {
+      db.prepare('DELETE FROM tickets WHERE id = ? AND expires_at <= ?').run(key(id), Date.now());
+      return claim.run(key(id), expiresAt).changes === 1;
+    },
+  };
+}
+
+export function sqliteSignIns(db: Database.Database, namespace: string): SignInIndex {
+  const add = db.prepare('INSERT OR REPLACE INTO sign_ins (key, member, expires_at) VALUES (?, ?, ?)');
+  const take = db.prepare<[string, number], { member: string }>('DELETE FROM sign_ins WHERE key = ? AND expires_at > ? RETURNING member');
+  return {
+    async add(key, member, expiresAt) {
+      add.run(`${namespace}:${key}`, member, expiresAt);
+    },
+    async take(key) {
+      return take.all(`${namespace}:${key}`, Date.now()).map((row) => row.member);
     },
   };
 }

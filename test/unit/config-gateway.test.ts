@@ -46,6 +46,7 @@ describe('loadGatewayConfig', () => {
       trustProxy: undefined,
       playground: true,
       oidc: undefined,
+      publicUrl: 'http://localhost:4000/',
       hardening: {
         introspection: true,
         limits: { requestBytes: 1024 * 1024, jsonDepth: 64, queryLength: 100_000, queryTokens: 5000, queryDepth: 20, queryAliases: 30, rootFields: 20 },
@@ -95,14 +96,39 @@ describe('loadGatewayConfig', () => {
   it('reads a complete OIDC issuer', () => {
     expect(loadGatewayConfig(OIDC).oidc).toEqual({
       issuer: 'https://login.example.com',
-      audience: 'gateway',
-      jwksUrl: 'https://login.example.com/jwks.json',
-      jwksCooldownSeconds: 30,
+      accessTokens: { audience: 'gateway', jwksUrl: 'https://login.example.com/jwks.json', jwksCooldownSeconds: 30 },
+      signIn: undefined,
     });
   });
 
+  it('reads sign-in through the provider, with the redirect URI on PUBLIC_URL', () => {
+    const config = loadGatewayConfig({ OIDC_ISSUER: 'https://login.example.com', OIDC_CLIENT_ID: 'gw', OIDC_CLIENT_SECRET: 'secret', PUBLIC_URL: 'https://api.example.com/' });
+    expect(config.oidc?.signIn).toEqual({
+      clientId: 'gw',
+      clientAuth: { method: 'client_secret_basic', secret: 'secret' },
+      redirectUri: 'https://api.example.com/auth/oidc/callback',
+      postLogoutRedirectUri: 'https://api.example.com/graphql',
+      scopes: 'openid profile',
+      scopesClaim: 'scope',
+      providerName: 'login.example.com',
+      allowHttp: false,
+    });
+    expect(loadGatewayConfig({ OIDC_ISSUER: 'http://localhost:4080', OIDC_CLIENT_ID: 'gw' }).oidc?.signIn).toMatchObject({ clientAuth: { method: 'none' }, allowHttp: true, redirectUri: 'http://localhost:4000/auth/oidc/callback' });
+  });
+
+  it('refuses sign-in settings that do not hold together', () => {
+    expect(refusedVariable({ OIDC_CLIENT_ID: 'gw' })).toBe('OIDC_ISSUER');
+    expect(refusedVariable({ OIDC_ISSUER: 'https://login.example.com', OIDC_CLIENT_SECRET: 's' })).toBe('OIDC_CLIENT_ID');
+    expect(refusedVariable({ OIDC_ISSUER: 'https://login.example.com', OIDC_CLIENT_ID: 'gw', OIDC_CLIENT_SECRET: 's', OIDC_CLIENT_KEY_FILE: '/k.pem' })).toBe('OIDC_CLIENT_KEY_FILE');
+    expect(refusedVariable({ OIDC_ISSUER: 'https://login.example.com', OIDC_CLIENT_ID: 'gw', OIDC_CLIENT_KEY_FILE: '/no/such/key.pem' })).toBe('OIDC_CLIENT_KEY_FILE');
+    expect(refusedVariable({ OIDC_ISSUER: 'http://login.example.com', OIDC_CLIENT_ID: 'gw' })).toBe('OIDC_ISSUER');
+    expect(refusedVariable({ OIDC_ISSUER: 'https://login.example.com', OIDC_CLIENT_ID: 'gw', OIDC_SCOPES: 'profile email' })).toBe('OIDC_SCOPES');
+    expect(refusedVariable({ OIDC_ISSUER: 'https://login.example.com', OIDC_CLIENT_ID: 'gw', OIDC_SCOPES_CLAIM: 'roles; drop' })).toBe('OIDC_SCOPES_CLAIM');
+    expect(refusedVariable({ PUBLIC_URL: 'ftp://gateway' })).toBe('PUBLIC_URL');
+  });
+
   it('refuses an incomplete OIDC issuer, naming a missing variable', () => {
-    expect(refusedVariable({ OIDC_ISSUER: OIDC.OIDC_ISSUER })).toBe('OIDC_AUDIENCE');
+    expect(refusedVariable({ OIDC_ISSUER: OIDC.OIDC_ISSUER })).toBe('OIDC_CLIENT_ID');
     expect(refusedVariable({ OIDC_ISSUER: OIDC.OIDC_ISSUER, OIDC_AUDIENCE: 'gateway' })).toBe('OIDC_JWKS_URL');
     expect(refusedVariable({ OIDC_JWKS_URL: OIDC.OIDC_JWKS_URL })).toBe('OIDC_ISSUER');
   });

@@ -65,8 +65,15 @@ export class PlaygroundAuth {
 
   constructor(
     readonly mode: AuthModeName,
+    /** The identity provider's name, when the gateway signs people in through one. */
+    readonly provider?: string,
     private readonly storage: Storage = window.sessionStorage,
   ) {}
+
+  /** Off to the provider's own sign-in page; the gateway brings the browser back here, signed in. */
+  signInWithProvider(): void {
+    window.location.assign(`/auth/oidc/login?return_to=${encodeURIComponent(window.location.pathname)}`);
+  }
 
   get state(): AuthState {
     return this.current;
@@ -104,6 +111,8 @@ export class PlaygroundAuth {
   async restore(): Promise<void> {
     const stored = this.read();
     if (this.mode === 'token') {
+      // Back from the provider: the gateway left a one-time ticket (an HttpOnly cookie) to exchange for the tokens.
+      if (!stored?.token && this.provider && (await this.redeemTicket())) return;
       if (!stored?.token) return;
       if (stored.expiresAt !== undefined && stored.expiresAt <= Date.now()) {
         if (stored.refreshToken) await this.refresh(stored);
@@ -116,6 +125,29 @@ export class PlaygroundAuth {
     const answer = await this.whoAmI(stored?.account);
     if ('account' in answer) this.loggedIn({ ...stored, account: answer.account });
     else if (stored) this.loggedOut(answer.code);
+  }
+
+  /** POST /auth/oidc/ticket: the tokens of a sign-in through the provider, once; false when there is no ticket. */
+  private async redeemTicket(): Promise<boolean> {
+    const response = await fetch('/auth/oidc/ticket', { method: 'POST', credentials: 'same-origin' });
+    const body = (await response.json().catch(() => null)) as Record<string, any> | null;
+    if (response.status !== 200 || typeof body?.access_token !== 'string') return false;
+    const credential = this.tokenCredential(body, '');
+    this.credential = credential;
+    const answer = await this.whoAmI(credential.account);
+    if (!('account' in answer)) return false;
+    this.loggedIn({ ...credential, account: answer.account });
+    return true;
+  }
+
+  /** A token response (login, refresh, ticket) as what this tab keeps. */
+  private tokenCredential(body: Record<string, any>, username: string): StoredCredential {
+    return {
+      account: { username, scopes: parseScopes(body.scope) },
+      token: String(body.access_token),
+      expiresAt: Date.now() + Number(body.expires_in) * 1000,
+      ...(typeof body.refresh_token === 'string' ? { refreshToken: body.refresh_token } : {}),
+    };
   }
 
   async login(username: string, password: string): Promise<LoginResult> {
@@ -131,12 +163,7 @@ export class PlaygroundAuth {
     }
     const credential: StoredCredential =
       this.mode === 'token'
-        ? {
-            account: { username, scopes: parseScopes(body.scope) },
-            token: String(body.access_token),
-            expiresAt: Date.now() + Number(body.expires_in) * 1000,
-            ...(typeof body.refresh_token === 'string' ? { refreshToken: body.refresh_token } : {}),
-          }
+        ? this.tokenCredential(body, username)
         : {
             account: {
               username: typeof body.user?.username === 'string' ? body.user.username : username,
@@ -156,14 +183,18 @@ export class PlaygroundAuth {
   }
 
   async logout(): Promise<void> {
+    let endSessionUrl: string | undefined;
     try {
       const response = await this.post('/auth/logout', {});
-      await response.body?.cancel();
+      const body = response.status === 200 ? ((await response.json().catch(() => null)) as { end_session_url?: unknown } | null) : (await response.body?.cancel(), null);
+      if (typeof body?.end_session_url === 'string') endSessionUrl = body.end_session_url;
     } finally {
       // Whatever the gateway said, this tab stops using the credential.
       this.forget();
       this.set({ status: 'logged-out' });
     }
+    // Signed in through the provider: end the session there too (it sends the browser back here).
+    if (endSessionUrl) window.location.assign(endSessionUrl);
   }
 
   /**

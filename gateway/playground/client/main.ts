@@ -31,10 +31,15 @@ function authMode(): AuthModeName {
   throw new Error(`the page has no valid gateway-auth-mode (got ${JSON.stringify(value)})`);
 }
 
+/** The identity provider the gateway signs people in through, if any (its name, for the button). */
+function signInProvider(): string | undefined {
+  return document.querySelector<HTMLMetaElement>('meta[name="gateway-sign-in-provider"]')?.content || undefined;
+}
+
 async function main() {
   // Workers live next to this script, wherever the gateway mounts the assets.
   setupMonacoWorkers(new URL('.', import.meta.url));
-  const auth = new PlaygroundAuth(authMode());
+  const auth = new PlaygroundAuth(authMode(), signInProvider());
   // Know who is logged in before GraphiQL sends its first (introspection) request.
   await auth.restore().catch(() => {});
   createRoot(document.getElementById('root')!).render(

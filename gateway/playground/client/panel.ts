@@ -37,6 +37,9 @@ export function LoginPanel({ auth }: { auth: PlaygroundAuth }) {
             h('strong', null, 'Logged out'),
             state.notice ? h('span', { className: 'pg-notice', 'data-testid': 'auth-notice' }, ` — ${state.notice}`) : ' — queries run anonymously',
           ),
+          ...(auth.provider
+            ? [h('button', { key: 'provider', type: 'button', className: 'pg-provider', 'data-testid': 'sign-in-provider', onClick: () => auth.signInWithProvider() }, `Sign in with ${auth.provider}`)]
+            : []),
           h(LoginForm, { key: 'form', auth }),
         ];
   return h('header', { className: 'pg-panel', 'aria-label': 'Login' }, mode, ...body);

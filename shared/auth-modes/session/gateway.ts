@@ -8,6 +8,7 @@ import session from 'express-session';
 import type { GatewayConfig } from '../../config/gateway.js';
 import type { Logger } from '../../observability/logger.js';
 import { ANONYMOUS, type Caller, type GatewayAuthStrategy, type GatewayModeContext, type IdentityPropagation } from '../contract.js';
+import { indexProviderSignIn, takeProviderSignIns } from '../provider-sign-ins.js';
 import { isLive, newSessionAuth, SESSION_ID_HEADER } from './session-record.js';
 
 /** A project-specific cookie name: `connect.sid` would tell an attacker what runs here. */
@@ -33,19 +34,27 @@ export async function sessionGateway({ config, logger, store }: GatewayModeConte
     },
     propagation: sessionPropagation,
     middleware: [middleware],
-    async signIn(req, res, user) {
+    async signIn(req, _res, user, origin) {
       // A new id at login: a session id planted before login is never the authenticated one.
       await promised((done) => req.session.regenerate(done));
       req.session.auth = newSessionAuth(user, config.sessionMaxAgeSeconds);
+      // The provider's tokens stay here, on the server: never in the browser.
+      if (origin) req.session.provider = origin;
       await promised((done) => req.session.save(done));
-      res.set('Cache-Control', 'no-store').json({
-        user: { id: user.identity.id, username: user.username, name: user.name, scopes: user.identity.scopes },
-      });
+      if (origin) await indexProviderSignIn(store, origin, req.sessionID, req.session.auth.absoluteExpiresAt);
+      return { body: { user: { id: user.identity.id, username: user.username, name: user.name, scopes: user.identity.scopes } }, carriesTokens: false };
     },
     async signOut(req, res) {
+      const viaProvider = req.session?.provider !== undefined;
       // Destroyed in the store: every subgraph sees the caller as anonymous from now on.
       if (req.session) await promised((done) => req.session.destroy(done));
-      res.clearCookie(SESSION_COOKIE, cookie).status(204).end();
+      res.clearCookie(SESSION_COOKIE, cookie);
+      return { viaProvider };
+    },
+    async endProviderSignIns(ref) {
+      const ids = await takeProviderSignIns(store, ref);
+      for (const id of ids) await promised((done) => store.sessions.destroy(id, done));
+      return ids.length;
     },
     readiness: () => store.ping(),
     // The gateway closes the store it opened.

@@ -4,6 +4,7 @@
  * store, read only). Format: docs/design.md, "Session record".
  */
 import type { Identity, SignedInUser } from '../../identity.js';
+import type { ProviderSignIn } from '../contract.js';
 
 /** What the gateway keeps in a session once the caller has logged in. */
 export interface SessionAuth {
@@ -19,6 +20,8 @@ export interface SessionAuth {
 declare module 'express-session' {
   interface SessionData {
     auth?: SessionAuth;
+    /** Signed in through an OpenID Connect provider: its session, subject and tokens (the gateway's only). */
+    provider?: ProviderSignIn;
   }
 }
 

@@ -5,7 +5,7 @@
  * `kid` refetches after a cool-down); its tokens are held to the same rules
  * as ours, with the algorithm allow-list providers actually use.
  */
-import type { OidcConfig } from '../../config/gateway.js';
+import type { OidcAccessTokensConfig } from '../../config/oidc.js';
 import { AuthError } from '../../errors.js';
 import { parseScopes, userIdentity } from '../../identity.js';
 import { remoteKeys, verifyJwt } from '../../jwt.js';
@@ -16,14 +16,14 @@ export const OIDC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 /** RFC 9068 says `at+jwt`; many providers send `JWT` or nothing. */
 const OIDC_TYPES = ['at+jwt', 'jwt', ''];
 
-export function externalAccessTokens(config: OidcConfig): AccessTokenVerifier {
+export function externalAccessTokens(issuer: string, config: OidcAccessTokensConfig): AccessTokenVerifier {
   const keys = remoteKeys(config.jwksUrl, { cooldownMs: config.jwksCooldownSeconds * 1000 });
   return {
-    issuer: config.issuer,
+    issuer,
     async verify(token) {
       const payload = await verifyJwt(token, keys, {
         typ: OIDC_TYPES,
-        issuer: config.issuer,
+        issuer,
         audience: config.audience,
         requiredClaims: ['sub'],
         algorithms: OIDC_ALGORITHMS,

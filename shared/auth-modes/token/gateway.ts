@@ -11,10 +11,12 @@ import { AuthError, OAuthError } from '../../errors.js';
 import { bearerToken, MAX_TOKEN_BYTES } from '../../jwt.js';
 import { READY } from '../../readiness.js';
 import type { GatewayConfig } from '../../config/gateway.js';
-import { ANONYMOUS, type Caller, type GatewayAuthStrategy, type GatewayModeContext, type SigningKeys, type TokenGrant, type TokenResponse } from '../contract.js';
+import type { SharedStore } from '../../store/contract.js';
+import { ANONYMOUS, type Caller, type GatewayAuthStrategy, type GatewayModeContext, type ProviderSignIn, type SigningKeys, type TokenGrant, type TokenResponse } from '../contract.js';
 import { gatewayAccessTokens, mintAccessToken, type AccessTokenVerifier, type VerifiedAccessToken } from './access-token.js';
 import { externalAccessTokens } from './external-issuer.js';
 import { tokenPropagation } from './propagation.js';
+import { indexProviderSignIn, takeProviderSignIns } from '../provider-sign-ins.js';
 import { newSignIn, refreshTokens, type SignIn } from './refresh-tokens.js';
 import { RevocationList } from './revocation-list.js';
 
@@ -26,24 +28,42 @@ export async function tokenGateway({ config, keys, store, observer }: GatewayMod
   revocations.onRevoked((revocation) => {
     if (revocation.sub) propagation.forget(revocation.sub);
   });
-  const authenticate = bearerCallers([gatewayAccessTokens(keys, config.gatewayIssuer), ...(config.oidc ? [externalAccessTokens(config.oidc)] : [])], revocations);
+  const authenticate = bearerCallers([gatewayAccessTokens(keys, config.gatewayIssuer), ...(config.oidc?.accessTokens ? [externalAccessTokens(config.oidc.issuer, config.oidc.accessTokens)] : [])], revocations);
   const issue = tokenIssuer(config, keys, refreshTokens(store.refreshTokens));
   return {
     authenticate: (req) => authenticate(req),
     propagation,
     middleware: [],
-    async signIn(_req, res, user) {
-      res.set('Cache-Control', 'no-store').json(await issue(newSignIn(user, config.refreshTokenTtlSeconds)));
+    async signIn(_req, _res, user, origin) {
+      const signIn = newSignIn(user, config.refreshTokenTtlSeconds);
+      if (origin) await recordProviderSignIn(store, origin, signIn);
+      return { body: { ...(await issue(signIn)) }, carriesTokens: true };
     },
-    async signOut(req, res) {
+    async signOut(req) {
       const { token } = await authenticate(req);
-      if (token) await revokeSignIn(revocations, token, config.refreshTokenTtlSeconds);
-      res.status(204).end();
+      if (!token) return { viaProvider: false };
+      await revokeSignIn(revocations, token, config.refreshTokenTtlSeconds);
+      return { viaProvider: token.sid !== undefined && (await store.tickets.take(`oidc-family:${token.sid}`)) !== null };
+    },
+    async endProviderSignIns(ref) {
+      const families = await takeProviderSignIns(store, ref);
+      const expiresAt = Date.now() + config.refreshTokenTtlSeconds * 1000;
+      for (const family of families) await revocations.revoke({ kind: 'family', id: family, expiresAt });
+      return families.length;
     },
     grants: { refresh_token: refreshGrant(revocations, refreshTokens(store.refreshTokens), issue) },
     readiness: async () => READY,
     close: () => revocations.close(),
   };
+}
+
+/**
+ * A sign-in through an OpenID Connect provider: indexed for its back-channel
+ * logout, and marked, so that logging out of it is told it came from the provider.
+ */
+async function recordProviderSignIn(store: SharedStore, origin: ProviderSignIn, signIn: SignIn): Promise<void> {
+  await indexProviderSignIn(store, origin, signIn.family, signIn.expiresAt);
+  await store.tickets.put(`oidc-family:${signIn.family}`, true, signIn.expiresAt);
 }
 
 /** A caller, and the access token it presented (what a logout revokes). */

@@ -1,0 +1,24 @@
+/**
+ * What a sign-in through the provider makes of its claims (the ID token's,
+ * and the userinfo endpoint's): the identity is the provider's `sub`, its
+ * scopes come from one claim (OIDC_SCOPES_CLAIM: a space-separated string
+ * or a list, e.g. `scope`, `roles`, `groups`), and the name shown is the
+ * provider's.
+ */
+import { userIdentity, type SignedInUser } from '../../../shared/identity.js';
+
+/** A scope the gateway passes on: printable, no spaces, bounded. */
+const SCOPE = /^[\x21-\x7e]{1,128}$/;
+const MAX_SCOPES = 100;
+
+export function scopesFrom(value: unknown): string[] {
+  const list = typeof value === 'string' ? value.split(/\s+/) : Array.isArray(value) ? value : [];
+  return [...new Set(list.filter((scope): scope is string => typeof scope === 'string' && SCOPE.test(scope)))].slice(0, MAX_SCOPES);
+}
+
+export function signedInUser(claims: Record<string, unknown>, scopesClaim: string): SignedInUser {
+  const sub = String(claims.sub);
+  const username = [claims.preferred_username, claims.email, sub].find((value): value is string => typeof value === 'string' && value !== '')!;
+  const name = typeof claims.name === 'string' && claims.name !== '' ? claims.name : username;
+  return { identity: userIdentity(sub, scopesFrom(claims[scopesClaim])), username, name };
+}
