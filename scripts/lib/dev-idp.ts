@@ -98,9 +98,6 @@ async function providerConfiguration(options: DevProviderOptions, users: UserDir
       },
     },
     pkce: { required: () => true },
-    // oidc-provider refuses outgoing requests to loopback and private addresses (SSRF protection); this
-    // provider's one outgoing request is the back-channel logout to a gateway on this machine, so it may.
-    fetch: (url, init) => globalThis.fetch(url, { ...init, dispatcher: undefined } as RequestInit),
     ttl: { IdToken: options.idTokenTtlSeconds ?? 3600 },
     async findAccount(_ctx, id) {
       const user = users.findById(id);
