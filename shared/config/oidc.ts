@@ -3,6 +3,7 @@
  * as bearer tokens (token mode), and signing people in through it (both
  * modes, gateway/auth/oidc/). Validated once, at start, like every setting.
  */
+import { createPrivateKey } from 'node:crypto';
 import fs from 'node:fs';
 import { ConfigError, httpUrl, integer, optional, type Env } from './env.js';
 
@@ -21,7 +22,7 @@ export interface OidcAccessTokensConfig {
   jwksCooldownSeconds: number;
 }
 
-export type OidcClientAuth = { method: 'client_secret_basic'; secret: string } | { method: 'private_key_jwt'; keyPem: string } | { method: 'none' };
+export type OidcClientAuth = { method: 'client_secret_basic'; secret: string } | { method: 'private_key_jwt'; keyPem: string; alg: 'RS256' | 'ES256' | 'EdDSA' } | { method: 'none' };
 
 export interface OidcSignInConfig {
   clientId: string;
@@ -119,9 +120,27 @@ function parseClientAuth(env: Env): OidcClientAuth {
   if (secret !== undefined && keyFile !== undefined) throw new ConfigError('OIDC_CLIENT_KEY_FILE', 'unset when OIDC_CLIENT_SECRET is set (one way for the gateway to authenticate)', keyFile);
   if (secret !== undefined) return { method: 'client_secret_basic', secret };
   if (keyFile === undefined) return { method: 'none' };
+  let keyPem: string;
   try {
-    return { method: 'private_key_jwt', keyPem: fs.readFileSync(keyFile, 'utf8') };
+    keyPem = fs.readFileSync(keyFile, 'utf8');
   } catch (error) {
     throw new ConfigError('OIDC_CLIENT_KEY_FILE', `a readable PKCS#8 PEM private key file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`, keyFile);
   }
+  return { method: 'private_key_jwt', keyPem, alg: clientKeyAlgorithm(keyPem, keyFile) };
+}
+
+/** The algorithm the client's assertions are signed with, from its key: RSA, P-256 or Ed25519, in PKCS#8. */
+function clientKeyAlgorithm(keyPem: string, keyFile: string): 'RS256' | 'ES256' | 'EdDSA' {
+  const wanted = 'a PKCS#8 PEM private key (RSA, EC P-256 or Ed25519)';
+  if (!keyPem.includes('-----BEGIN PRIVATE KEY-----')) throw new ConfigError('OIDC_CLIENT_KEY_FILE', wanted, keyFile);
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch {
+    throw new ConfigError('OIDC_CLIENT_KEY_FILE', wanted, keyFile);
+  }
+  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'ed25519') return 'EdDSA';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
+  throw new ConfigError('OIDC_CLIENT_KEY_FILE', wanted, keyFile);
 }

@@ -3,6 +3,9 @@
  * objects: the defaults, the production defaults, and a ConfigError naming
  * the variable for each bad value.
  */
+import { generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, type Env } from '../../shared/config/env.js';
@@ -125,6 +128,25 @@ describe('loadGatewayConfig', () => {
     expect(refusedVariable({ OIDC_ISSUER: 'https://login.example.com', OIDC_CLIENT_ID: 'gw', OIDC_SCOPES: 'profile email' })).toBe('OIDC_SCOPES');
     expect(refusedVariable({ OIDC_ISSUER: 'https://login.example.com', OIDC_CLIENT_ID: 'gw', OIDC_SCOPES_CLAIM: 'roles; drop' })).toBe('OIDC_SCOPES_CLAIM');
     expect(refusedVariable({ PUBLIC_URL: 'ftp://gateway' })).toBe('PUBLIC_URL');
+  });
+
+  it('reads a private_key_jwt client key once, at start, and refuses one it cannot sign with', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fag-key-'));
+    const write = (name: string, text: string) => (fs.writeFileSync(path.join(dir, name), text), path.join(dir, name));
+    const keyFile = (name: string, type: 'ec' | 'rsa' | 'ed25519', options: object = {}) =>
+      write(name, (generateKeyPairSync as any)(type, options).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+    const env = (file: string): Env => ({ OIDC_ISSUER: 'https://login.example.com', OIDC_CLIENT_ID: 'gw', OIDC_CLIENT_KEY_FILE: file });
+    try {
+      expect(loadGatewayConfig(env(keyFile('p256.pem', 'ec', { namedCurve: 'P-256' }))).oidc?.signIn?.clientAuth).toMatchObject({ method: 'private_key_jwt', alg: 'ES256' });
+      expect(loadGatewayConfig(env(keyFile('rsa.pem', 'rsa', { modulusLength: 2048 }))).oidc?.signIn?.clientAuth).toMatchObject({ alg: 'RS256' });
+      expect(loadGatewayConfig(env(keyFile('ed.pem', 'ed25519'))).oidc?.signIn?.clientAuth).toMatchObject({ alg: 'EdDSA' });
+      expect(refusedVariable(env(keyFile('p384.pem', 'ec', { namedCurve: 'P-384' })))).toBe('OIDC_CLIENT_KEY_FILE');
+      const publicPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+      expect(refusedVariable(env(write('public.pem', publicPem)))).toBe('OIDC_CLIENT_KEY_FILE');
+      expect(refusedVariable(env(write('garbage.pem', '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n')))).toBe('OIDC_CLIENT_KEY_FILE');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an incomplete OIDC issuer, naming a missing variable', () => {

@@ -6,7 +6,6 @@
  * authentication at its token endpoint (client_secret_basic,
  * private_key_jwt, or none with PKCE alone).
  */
-import { createPrivateKey } from 'node:crypto';
 import { importPKCS8 } from 'jose';
 import * as client from 'openid-client';
 import type { OidcClientAuth, OidcSignInConfig } from '../../../shared/config/oidc.js';
@@ -64,10 +63,7 @@ async function clientAuthentication(auth: OidcClientAuth): Promise<client.Client
       return client.ClientSecretBasic(auth.secret);
     case 'none':
       return client.None();
-    case 'private_key_jwt': {
-      const key = createPrivateKey(auth.keyPem);
-      const alg = key.asymmetricKeyType === 'rsa' ? 'RS256' : key.asymmetricKeyType === 'ed25519' ? 'EdDSA' : 'ES256';
-      return client.PrivateKeyJwt(await importPKCS8(auth.keyPem, alg));
-    }
+    case 'private_key_jwt':
+      return client.PrivateKeyJwt(await importPKCS8(auth.keyPem, auth.alg));
   }
 }
