@@ -2,8 +2,9 @@
  * What a sign-in through the provider makes of its claims (the ID token's,
  * and the userinfo endpoint's): the identity is the provider's `sub`, its
  * scopes come from one claim (OIDC_SCOPES_CLAIM: a space-separated string
- * or a list, e.g. `scope`, `roles`, `groups`), and the name shown is the
- * provider's.
+ * or a list, e.g. `scope`, `roles`, `groups`; a claim by that exact name,
+ * else a dotted path into nested claims, such as Keycloak's
+ * `realm_access.roles`), and the name shown is the provider's.
  */
 import { userIdentity, type SignedInUser } from '../../../shared/identity.js';
 
@@ -20,5 +21,16 @@ export function signedInUser(claims: Record<string, unknown>, scopesClaim: strin
   const sub = String(claims.sub);
   const username = [claims.preferred_username, claims.email, sub].find((value): value is string => typeof value === 'string' && value !== '')!;
   const name = typeof claims.name === 'string' && claims.name !== '' ? claims.name : username;
-  return { identity: userIdentity(sub, scopesFrom(claims[scopesClaim])), username, name };
+  return { identity: userIdentity(sub, scopesFrom(claimAt(claims, scopesClaim))), username, name };
+}
+
+/** The claim named `name`; failing that, the one at a dotted path (`realm_access.roles`). */
+export function claimAt(claims: Record<string, unknown>, name: string): unknown {
+  if (Object.hasOwn(claims, name)) return claims[name];
+  let value: unknown = claims;
+  for (const part of name.split('.')) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
 }

@@ -103,7 +103,7 @@ async function redeem(provider: OidcProvider, req: Request, pending: PendingSign
   let values: Record<string, unknown> = { ...idToken };
   if (config.serverMetadata().userinfo_endpoint) {
     const info = await client.fetchUserInfo(config, tokens.access_token, idToken.sub).catch(() => undefined);
-    if (info) values = { ...info, ...idToken, ...pick(info, provider.settings.scopesClaim, 'name', 'preferred_username', 'email') };
+    if (info) values = { ...info, ...idToken, ...pick(info, provider.settings.scopesClaim.split('.')[0], provider.settings.scopesClaim, 'name', 'preferred_username', 'email') };
   }
   return {
     values,
