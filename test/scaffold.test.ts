@@ -243,7 +243,8 @@ describe.each(modeVariants())('a scaffolded subgraph joins a running gateway, $n
     child = await start();
     await eventually(async () => expect((await supergraphStatus(stack.gatewayUrl)).supergraph.failure).toBeUndefined());
     expect((await stack.client().query('{ gizmos { id } }')).body.errors).toBeUndefined();
-  });
+    // Two restarts of a tsx process: ~20 s on a quiet machine, more on a loaded one.
+  }, 90_000);
 
   it('keeps the last good schema when the list is malformed', async () => {
     const current = fs.readFileSync(list(), 'utf8');
