@@ -14,14 +14,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+import type { Identity, SignedInUser, SubgraphCost, Readiness } from '@fedgw/subgraph-kit';
+import type { SigningKey } from '@fedgw/subgraph-kit/token';
 import type { GatewayConfig } from '../config/gateway.js';
 import type { SubgraphConfig } from '../config/subgraph.js';
-import type { Identity, SignedInUser } from '../identity.js';
-import type { AuthCost, SubgraphCost } from '../observability/auth-cost.js';
+import type { AuthCost } from '../observability/auth-cost.js';
 import type { Logger } from '../observability/logger.js';
-import type { Readiness } from '../readiness.js';
 import type { SessionStoreObserver, SharedStore } from '../store/contract.js';
-import type { SigningKey } from './token/identity-token.js';
 
 /** The caller of one client request, as the gateway authenticated it. */
 export interface Caller {

@@ -1,9 +1,9 @@
 /** The settings every process of one deployment shares: the gateway and each subgraph read them the same way. */
 import path from 'node:path';
+import { ConfigError, httpUrl, integer, oneOf, optional, type Env } from '@fedgw/subgraph-kit';
 import { AUTH_MODE_NAMES, type AuthModeName } from '../auth-modes/index.js';
 import { LOG_LEVELS, type LoggingConfig, type LogLevel } from '../observability/logger.js';
 import type { DrainOptions } from '../service/http.js';
-import { ConfigError, httpUrl, integer, oneOf, optional, type Env } from './env.js';
 
 /** The shared store (shared/store/): SHARED_STORE, or SESSION_STORE, its older name. */
 export type StoreConfig =

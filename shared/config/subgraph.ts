@@ -1,6 +1,6 @@
 /** A subgraph's settings: the shared ones, and its own name (the audience of its identity tokens). */
+import { ConfigError, type Env } from '@fedgw/subgraph-kit';
 import { commonConfig, SUBGRAPH_NAME_PATTERN, type CommonConfig } from './common.js';
-import { ConfigError, type Env } from './env.js';
 
 export interface SubgraphConfig extends CommonConfig {
   name: string;

@@ -9,7 +9,7 @@ import type { ApolloServer, ApolloServerOptionsWithSchema, ApolloServerPlugin, B
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Request, RequestHandler, Response } from 'express';
-import { AuthError, toGraphQLError } from '../errors.js';
+import { AuthError, toGraphQLError } from '@fedgw/subgraph-kit';
 import { apolloLogger, type Logger } from '../observability/logger.js';
 import { operationObserver, type ObservedContext } from '../observability/operation-observer.js';
 import type { RequestRecord } from '../observability/request-record.js';

@@ -20,8 +20,15 @@
 import type session from 'express-session';
 import type { SessionData } from 'express-session';
 import type { Store as CounterStore } from 'express-rate-limit';
-import type { Identity } from '../identity.js';
-import type { Readiness } from '../readiness.js';
+import type { Identity, Readiness } from '@fedgw/subgraph-kit';
+import type { SessionAuth } from '@fedgw/subgraph-kit/session';
+
+declare module 'express-session' {
+  interface SessionData {
+    /** The session record (@fedgw/subgraph-kit/session): what the gateway keeps once the caller has logged in. */
+    auth?: SessionAuth;
+  }
+}
 
 export interface SharedStore {
   /** For express-session (the gateway in session mode). */

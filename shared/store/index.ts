@@ -4,9 +4,9 @@
  * backend and puts the same guard around both: every call bounded, every
  * failure SESSION_STORE_UNAVAILABLE.
  */
+import { STORE_TIMEOUT_MS, withTimeout } from '@fedgw/subgraph-kit';
+import { connectRedis } from '@fedgw/subgraph-kit/redis';
 import type { StoreConfig } from '../config/common.js';
-import { connectRedis } from '../redis.js';
-import { STORE_TIMEOUT_MS, withTimeout } from '../timeout.js';
 import type { RefreshTokenStore, RevocationLog, SharedStore, StoreOptions } from './contract.js';
 import { redisCounters, redisRefreshTokens, redisRevocations, redisSessions } from './redis.js';
 import { guardSessions, readSession, storeUnavailable } from './sessions.js';

@@ -10,9 +10,9 @@
 import { RedisStore as RedisSessionStore } from 'connect-redis';
 import type { SessionData } from 'express-session';
 import { RedisStore as RedisCounterStore } from 'rate-limit-redis';
+import { STORE_TIMEOUT_MS } from '@fedgw/subgraph-kit';
+import { connectRedis, type RedisConnection } from '@fedgw/subgraph-kit/redis';
 import { sleep } from '../backoff.js';
-import { connectRedis, type RedisConnection } from '../redis.js';
-import { STORE_TIMEOUT_MS } from '../timeout.js';
 import type { RefreshTokenRecord, Revocation, RevocationLog, RefreshTokenStore } from './contract.js';
 import { sessionExpiresAt } from './sessions.js';
 

@@ -5,8 +5,7 @@
  */
 import type session from 'express-session';
 import type { SessionData } from 'express-session';
-import { AuthError } from '../errors.js';
-import { withTimeout } from '../timeout.js';
+import { AuthError, withTimeout } from '@fedgw/subgraph-kit';
 import type { SessionStoreObserver } from './contract.js';
 
 /** Session expiry as express-session sets it: the cookie's expiry, else the default TTL. */

@@ -3,8 +3,8 @@
  * X-Session-Id says, read from the shared store — read only: a subgraph
  * never writes or touches a session.
  */
+import { isLive, SESSION_ID_HEADER, SESSION_ID_PATTERN } from '@fedgw/subgraph-kit/session';
 import type { SubgraphAuthenticator, SubgraphModeContext } from '../contract.js';
-import { isLive, SESSION_ID_HEADER, SESSION_ID_PATTERN } from './session-record.js';
 import { openStore } from '../../store/index.js';
 
 export async function sessionSubgraph({ config, storeObserver }: SubgraphModeContext): Promise<SubgraphAuthenticator> {

@@ -3,12 +3,9 @@
  * token, addressed to this subgraph, says. Without one the request did not
  * come from the gateway, and is refused.
  */
-import { AuthError } from '../../errors.js';
-import { bearerToken, JWKS_REFETCH_COOLDOWN_SECONDS, remoteKeys } from '../../jwt.js';
-import { READY } from '../../readiness.js';
-import { verifiedIdentities } from '../../verified-token-cache.js';
+import { AuthError, READY } from '@fedgw/subgraph-kit';
+import { bearerToken, JWKS_REFETCH_COOLDOWN_SECONDS, remoteKeys, verifiedIdentities, createIdentityTokenVerifier } from '@fedgw/subgraph-kit/token';
 import type { SubgraphAuthenticator, SubgraphModeContext } from '../contract.js';
-import { createIdentityTokenVerifier } from './identity-token.js';
 
 export async function tokenSubgraph({ config }: SubgraphModeContext): Promise<SubgraphAuthenticator> {
   const verify = createIdentityTokenVerifier({

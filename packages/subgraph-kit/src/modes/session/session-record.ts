@@ -16,12 +16,6 @@ export interface SessionAuth {
   absoluteExpiresAt: number;
 }
 
-declare module 'express-session' {
-  interface SessionData {
-    auth?: SessionAuth;
-  }
-}
-
 /** The header that carries the session id from the gateway to a subgraph. */
 export const SESSION_ID_HEADER = 'x-session-id';
 
