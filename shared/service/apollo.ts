@@ -48,9 +48,10 @@ export function apolloDefaults<TContext extends ObservedContext>(options: {
 export type Authenticate<TContext> = (req: Request, res: Response, record: RequestRecord) => Promise<TContext>;
 
 /**
- * /graphql over Apollo Server, with the context function every process
- * shares: authenticate, and on a refusal put it on the record and answer
- * it as an HTTP error with its code (a bad token is a 401, not a GraphQL 200).
+ * The gateway's /graphql over Apollo Server: authenticate, and on a refusal
+ * put it on the record and answer it as an HTTP error with its code (a bad
+ * token is a 401, not a GraphQL 200). Subgraphs do the same through the
+ * kit's context function (@fedgw/subgraph-kit/apollo, shared/subgraph-server.ts).
  */
 export function graphqlHandler<TContext extends BaseContext>(apollo: ApolloServer<TContext>, authenticate: Authenticate<TContext>): RequestHandler {
   return expressMiddleware(apollo, {

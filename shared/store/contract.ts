@@ -4,7 +4,9 @@
  * for many. One store holds four things:
  *
  * - sessions (session mode): express-session's Store contract (get, set,
- *   destroy, touch), plus a read-only lookup for subgraphs;
+ *   destroy, touch), in the format subgraphs read them in with the kit's
+ *   read-only lookup (@fedgw/subgraph-kit/session: the sessions table, the
+ *   Redis key prefix);
  * - revocations (token mode): access tokens and sign-ins ("families") that
  *   must be refused before they expire. Replicas keep the list in memory and
  *   learn of additions by push (Redis pub/sub) or a cheap periodic read
@@ -18,9 +20,8 @@
  * never a hang, a crash or a silent anonymous caller.
  */
 import type session from 'express-session';
-import type { SessionData } from 'express-session';
 import type { Store as CounterStore } from 'express-rate-limit';
-import type { Identity, Readiness } from '@fedgw/subgraph-kit';
+import type { Identity, Readiness, SessionStoreObserver } from '@fedgw/subgraph-kit';
 import type { SessionAuth } from '@fedgw/subgraph-kit/session';
 
 declare module 'express-session' {
@@ -31,10 +32,8 @@ declare module 'express-session' {
 }
 
 export interface SharedStore {
-  /** For express-session (the gateway in session mode). */
+  /** For express-session (the gateway in session mode). Subgraphs read sessions with the kit's read-only lookup. */
   readonly sessions: session.Store;
-  /** A read-only session lookup (subgraphs): never writes, never touches. */
-  getSession(sid: string): Promise<SessionData | null>;
   readonly revocations: RevocationLog;
   readonly refreshTokens: RefreshTokenStore;
   /** Hit counters for one express-rate-limit limiter, under `prefix`. */
@@ -83,10 +82,6 @@ export interface RefreshTokenStore {
   consume(hash: string): Promise<{ record: RefreshTokenRecord; reused: boolean } | null>;
 }
 
-/** Told about every session-store call, after it ends (metrics: reads, errors, latency). */
-export interface SessionStoreObserver {
-  observe(operation: 'get' | 'set' | 'destroy' | 'touch', seconds: number, failed: boolean): void;
-}
 
 export interface StoreOptions {
   /** Keeps one deployment's revocations and refresh tokens apart from another's in the same store (the gateway's issuer). */
