@@ -182,7 +182,8 @@ describe.each(variants)('the packed kit, $name mode', (variant) => {
     expect(anonymous.body.data).toEqual({ widgets: [{ name: 'Sprocket', seenBy: null }, { name: 'Flange', seenBy: null }], gadgets: [{ name: 'Whatsit' }] });
   });
 
-  it.runIf(variant.mode === 'token')("the kit itself enforces the schema's rules, for a request that bypassed the gateway's filter", async () => {
+  // Token mode: a token for bob, minted here with the gateway's key, straight to the subgraph.
+  if (variant.mode === 'token') it("the kit itself enforces the schema's rules, for a request that bypassed the gateway's filter", async () => {
     const key = (await loadSigningKeys(stack.env.GATEWAY_KEYS_DIR)).current;
     const { token } = await mintIdentityToken(key, { issuer: stack.env.GATEWAY_ISSUER, audience: 'widgets', identity: { kind: 'user', id: 'u2', scopes: [] }, ttlSeconds: 60 });
     const direct = await postJson(widgets.url, { query: '{ widgets { seenBy cost } }' }, { authorization: `Bearer ${token}` });

@@ -5,7 +5,7 @@
  * use it; a stamp of the inputs makes a repeated run a no-op, so a build
  * never rewrites dist/ under processes that are using it.
  *
- *   node build.mjs [--force]
+ *   node build.mjs [--force] [--quiet]     (--quiet: say nothing when dist/ is up to date)
  *
  * The build goes into a fresh folder and is swapped in, so nothing ever
  * sees half a dist/.
@@ -72,7 +72,7 @@ export function buildKit({ force = false, log = () => {} } = {}) {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     const result = buildKit({ force: process.argv.includes('--force'), log: console.log });
-    if (result === 'up to date') console.log('subgraph-kit: up to date');
+    if (result === 'up to date' && !process.argv.includes('--quiet')) console.log('subgraph-kit: up to date');
   } catch (error) {
     console.error('subgraph-kit: build failed:', error.message);
     process.exit(1);
