@@ -36,8 +36,9 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { toGraphQLError } from '@fedgw/subgraph-kit';
 import type { HardeningConfig } from '../shared/config/gateway.js';
-import { errorBody, PublicError, toGraphQLError, type RequestLimitCode } from '../shared/errors.js';
+import { errorBody, PublicError, type RequestLimitCode } from '../shared/errors.js';
 
 export interface RequestLimits {
   /** Express middleware for /graphql, in front of Apollo: body parser, body depth, query size. */

@@ -13,11 +13,12 @@ import { RemoteGraphQLDataSource } from '@apollo/gateway';
 // The request kinds are not re-exported from the package root.
 import { GraphQLDataSourceRequestKind, type GraphQLDataSourceProcessOptions } from '@apollo/gateway/dist/datasources/types.js';
 import type { Caller, IdentityPropagation } from '../shared/auth-modes/contract.js';
-import { addSubgraphCost, AUTH_COST_HEADER, type AuthCost } from '../shared/observability/auth-cost.js';
+import { addSubgraphCost, type AuthCost } from '../shared/observability/auth-cost.js';
 import type { Logger } from '../shared/observability/logger.js';
 import type { GatewayMetrics } from '../shared/observability/metrics.js';
 import type { RequestRecord } from '../shared/observability/request-record.js';
 import { childTraceparent, newRequestId, newTrace, REQUEST_ID_HEADER, TRACEPARENT_HEADER } from '../shared/observability/trace-context.js';
+import { AUTH_COST_HEADER } from '@fedgw/subgraph-kit';
 
 /**
  * Headers that carry identity. The gateway deletes all of them from every

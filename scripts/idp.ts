@@ -12,7 +12,8 @@
  */
 import fs from 'node:fs';
 import type { ClientMetadata } from 'oidc-provider';
-import { ConfigError, httpUrl, integer, optional, runMain } from '../shared/config/env.js';
+import { ConfigError, httpUrl, integer, optional } from '@fedgw/subgraph-kit';
+import { runMain } from '../shared/config/env.js';
 import { stopOnExitSignals } from '../shared/service/lifecycle.js';
 import { startDevProvider } from './lib/dev-idp.js';
 

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { composeServices } from '@apollo/composition';
-import { SUBGRAPH_NAME_PATTERN } from '../shared/config/common.js';
+import { SUBGRAPH_NAME_PATTERN } from '@fedgw/subgraph-kit';
 import type { SubgraphDefinition } from '../shared/subgraph-server.js';
 import { readSubgraphList, SubgraphListError, type SubgraphEntry } from '../gateway/supergraph/subgraph-list.js';
 

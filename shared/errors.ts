@@ -1,30 +1,20 @@
 /**
  * Every error code a client of the gateway or of a subgraph can see, with
- * its HTTP status: one table, one union. Clients and tests rely on the
- * code, never on the message text, so a code is never renamed once it has
- * shipped. docs/design.md lists them for readers.
+ * its HTTP status: one table, one union. The authentication refusals and
+ * UNAUTHORIZED_FIELD_OR_TYPE are the subgraph kit's (@fedgw/subgraph-kit,
+ * errors.ts: subgraphs answer them too); this file adds what only the
+ * gateway answers. Clients and tests rely on the code, never on the message
+ * text, so a code is never renamed once it has shipped. docs/design.md lists
+ * them for readers.
  *
  * A non-GraphQL error is `{"error":{"code","message"}}` (errorBody); a
- * GraphQL error carries the code in `extensions.code` (toGraphQLError).
+ * GraphQL error carries the code in `extensions.code` (toGraphQLError, the kit's).
  */
-import { GraphQLError } from 'graphql';
+import { AUTH_ERROR_STATUS, CodedError, UNAUTHORIZED_CODE, UNAUTHORIZED_STATUS } from '@fedgw/subgraph-kit';
 
 export const PUBLIC_ERROR_STATUS = {
-  // --- authentication (AuthError) -------------------------------------
-  /** Login with an unknown user or a wrong password (the two are not told apart). */
-  INVALID_CREDENTIALS: 401,
-  /** A subgraph was called without the gateway's identity token. */
-  TOKEN_MISSING: 401,
-  /** Malformed, forged, wrong alg/typ/iss/aud, unknown key: anything but a good token. */
-  TOKEN_INVALID: 401,
-  /** A well-formed token from the right issuer whose lifetime is over. */
-  TOKEN_EXPIRED: 401,
-  /** A good token that was revoked before its end: its owner logged out, or its sign-in was revoked. */
-  TOKEN_REVOKED: 401,
-  /** The keys needed to verify a token could not be fetched (JWKS unreachable). */
-  KEYS_UNAVAILABLE: 503,
-  /** The session store (or the login-limit store on it) did not answer in time. */
-  SESSION_STORE_UNAVAILABLE: 503,
+  // --- authentication (AuthError, the kit's) ----------------------------
+  ...AUTH_ERROR_STATUS,
 
   // --- abuse and limits -------------------------------------------------
   /** Too many login attempts from this client or for this username; see Retry-After. */
@@ -64,7 +54,7 @@ export const PUBLIC_ERROR_STATUS = {
 
   // --- authorization ------------------------------------------------------
   /** A field or type the caller may not see (@authenticated, @requiresScopes, @policy): null at its path. */
-  UNAUTHORIZED_FIELD_OR_TYPE: 200,
+  [UNAUTHORIZED_CODE]: UNAUTHORIZED_STATUS,
 
   // --- readiness and the service itself -----------------------------------
   /** The gateway has not composed a supergraph yet. */
@@ -104,12 +94,6 @@ export const PUBLIC_ERROR_STATUS = {
 
 export type PublicErrorCode = keyof typeof PUBLIC_ERROR_STATUS;
 
-/** The codes of authentication refusals: what AuthError carries. */
-export type AuthErrorCode = Extract<
-  PublicErrorCode,
-  'INVALID_CREDENTIALS' | 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'KEYS_UNAVAILABLE' | 'SESSION_STORE_UNAVAILABLE'
->;
-
 /** Refusals of a request for its size or shape (gateway/request-limits.ts). */
 export type RequestLimitCode = Extract<
   PublicErrorCode,
@@ -122,28 +106,20 @@ export type SupergraphFailureCode = Extract<
   'SUBGRAPH_LIST_INVALID' | 'SUBGRAPH_UNREACHABLE' | 'COMPOSITION_FAILED' | 'SUPERGRAPH_REJECTED'
 >;
 
-/** An error meant for the client: its code and status are public, its message is written for them. */
-export class PublicError<Code extends PublicErrorCode = PublicErrorCode> extends Error {
-  readonly status: number;
-
-  constructor(
-    readonly code: Code,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+/**
+ * An error meant for the client, by one of the codes above: its status comes
+ * from the table. (AuthError, the kit's, is a CodedError too: code that
+ * answers any public error checks `instanceof CodedError`.)
+ */
+export class PublicError<Code extends PublicErrorCode = PublicErrorCode> extends CodedError<Code> {
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
+    super(code, PUBLIC_ERROR_STATUS[code], message, options);
     this.name = 'PublicError';
-    this.status = PUBLIC_ERROR_STATUS[code];
   }
 }
 
-/** A refusal for an authentication reason: a credential that is missing, bad, or cannot be checked now. */
-export class AuthError extends PublicError<AuthErrorCode> {
-  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'AuthError';
-  }
-}
+/** Any error with a public code: a PublicError, or one of the kit's AuthErrors. */
+export type AnyPublicError = CodedError<PublicErrorCode>;
 
 /**
  * The OAuth 2.0 token endpoint's errors (POST /auth/token), in RFC 6749
@@ -193,15 +169,4 @@ export class OAuthError extends Error {
 /** The JSON body of a non-GraphQL error response (login, logout, readiness, limits). */
 export function errorBody(code: PublicErrorCode, message: string) {
   return { error: { code, message } };
-}
-
-/**
- * The edge conversion for GraphQL endpoints: Apollo Server turns
- * `extensions.http.status` into the response status, so a bad token is an
- * HTTP 401, not a GraphQL 200 with an error inside.
- */
-export function toGraphQLError(error: PublicError): GraphQLError {
-  return new GraphQLError(error.message, {
-    extensions: { code: error.code, http: { status: error.status } },
-  });
 }

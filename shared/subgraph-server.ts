@@ -1,44 +1,54 @@
 /**
- * Runs one subgraph: @apollo/subgraph schema, Apollo Server on the shared
- * service skeleton (shared/service/), and the subgraph end of the auth mode
- * (shared/auth-modes/). Every subgraph's entry point is a call to this, so a
- * subgraph author writes only a schema and resolvers.
+ * Runs one subgraph of this repository: @apollo/subgraph schema, Apollo
+ * Server on the shared service skeleton (shared/service/: /healthz, /readyz,
+ * /metrics, logs), and the caller from the subgraph kit
+ * (@fedgw/subgraph-kit: its core for the auth mode, its Apollo context
+ * function, its enforcement of @authenticated/@requiresScopes/@policy) —
+ * the same kit another team installs. Every subgraph's entry point here is
+ * a call to this, so a subgraph author writes only a schema and resolvers.
  */
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import express from 'express';
+import express, { type Request, type Response } from 'express';
 import type { DocumentNode } from 'graphql';
 import type { Registry } from 'prom-client';
-import { AUTH_MODES } from './auth-modes/index.js';
-import type { SubgraphAuthenticator } from './auth-modes/contract.js';
-import { SESSION_ID_HEADER } from './auth-modes/session/session-record.js';
-import { createPolicyRegistry } from './authorization/rules.js';
+import {
+  createSubgraphKit,
+  emptySubgraphCost,
+  protectSchema,
+  type IdentityContext,
+  type IdentitySource,
+  type Policy,
+  type SubgraphAuthenticator,
+  type SubgraphKit,
+} from '@fedgw/subgraph-kit';
+import { kitContext } from '@fedgw/subgraph-kit/apollo';
+import { SESSION_ID_HEADER } from '@fedgw/subgraph-kit/session';
 import { POLICIES } from './authorization/policies.js';
-import { protectSubgraphSchema } from './authorization/subgraph.js';
 import { runMain } from './config/env.js';
 import { loadSubgraphConfig, type SubgraphConfig } from './config/subgraph.js';
-import type { Identity } from './identity.js';
-import { AUTH_COST_HEADER, emptySubgraphCost, formatSubgraphCost } from './observability/auth-cost.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createSubgraphMetrics } from './observability/metrics.js';
 import type { ObservedContext } from './observability/operation-observer.js';
-import { apolloDefaults, graphqlHandler } from './service/apollo.js';
+import type { RequestRecord } from './observability/request-record.js';
+import { apolloDefaults } from './service/apollo.js';
 import { serviceApp, use } from './service/app.js';
 import { listen, type RunningServer } from './service/http.js';
 import { stopOnExitSignals } from './service/lifecycle.js';
 
-export interface SubgraphContext extends ObservedContext {
-  /** The caller, or null when anonymous. Set by the shared auth context, never by resolvers. */
-  identity: Identity | null;
-}
+/** What resolvers see: the kit's `identity`, and the request's record. */
+export interface SubgraphContext extends IdentityContext, ObservedContext {}
 
 export interface SubgraphDefinition {
   name: string;
   defaultPort: number;
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<SubgraphContext>;
+  /** The @policy functions its schema names (default: the deployment's, shared/authorization/policies.ts). */
+  policies?: Readonly<Record<string, Policy>>;
 }
 
 export interface RunningSubgraph extends RunningServer {
@@ -63,16 +73,18 @@ export interface SubgraphOptions {
 export async function startSubgraph(definition: SubgraphDefinition, config: SubgraphConfig, options: SubgraphOptions = {}): Promise<RunningSubgraph> {
   const logger = options.logger ?? createLogger({ service: definition.name, ...config.logging });
   const metrics = createSubgraphMetrics({ processMetrics: options.processMetrics });
-  const auth = options.authenticator ?? (await AUTH_MODES[config.authMode].subgraph({ config, storeObserver: metrics.sessionStore }));
+  const kit: Pick<SubgraphKit, 'readiness' | 'close'> & IdentitySource = options.authenticator
+    ? benchmarkOnly(options.authenticator, !config.production)
+    : await createSubgraphKit(config.kit, { storeObserver: metrics.sessionStore });
   const apollo = new ApolloServer<SubgraphContext>({
-    // The schema's @authenticated/@requiresScopes/@policy, enforced here too (shared/authorization/).
+    // The schema's @authenticated/@requiresScopes/@policy, enforced here too (the kit's protectSchema).
     // Normally the gateway filtered a denied field out before; a denial here is a request that bypassed it.
-    schema: protectSubgraphSchema(
-      buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
-      definition.typeDefs,
-      createPolicyRegistry(POLICIES, (message) => logger.warn(message)),
-      (directive, coordinate, context) => (context as SubgraphContext).request?.deny(directive, coordinate),
-    ),
+    schema: protectSchema(buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]), {
+      typeDefs: definition.typeDefs,
+      policies: definition.policies ?? POLICIES,
+      warn: (message) => logger.warn(message),
+      onDenied: (directive, coordinate, context) => (context as SubgraphContext).request?.deny(directive, coordinate),
+    }),
     ...apolloDefaults<SubgraphContext>({
       logger,
       production: config.production,
@@ -82,20 +94,27 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
   });
   await apollo.start();
 
-  const graphql = graphqlHandler(apollo, async (req, res, record) => {
-    const cost = emptySubgraphCost();
-    // A session id is a credential: only its hash is logged, to correlate with the gateway's line.
+  /** A session id is a credential: only its hash is logged, to correlate with the gateway's line. */
+  const noteSession = (req: Request, record: RequestRecord) => {
     const sid = req.headers[SESSION_ID_HEADER];
     if (typeof sid === 'string') record.session(sid);
-    try {
-      const identity = await auth.identify(req, cost);
-      record.verified(cost);
-      record.authenticated(identity);
-      return { identity, request: record };
-    } finally {
-      // The gateway adds this up per client request (shared/observability/auth-cost.ts).
-      if (!config.production) res.setHeader(AUTH_COST_HEADER, formatSubgraphCost(cost));
-    }
+  };
+  const graphql = expressMiddleware(apollo, {
+    // The kit's context function: the caller on context.identity, a refusal as an HTTP error with its
+    // code (a bad token is a 401, not a GraphQL 200), x-auth-cost outside production.
+    context: kitContext<{ req: Request; res: Response }, ObservedContext>(kit, {
+      context: ({ req, identity, cost }) => {
+        const record = req.observed!;
+        noteSession(req, record);
+        record.verified(cost);
+        record.authenticated(identity);
+        return { request: record };
+      },
+      onRefused: (error, { req }) => {
+        noteSession(req, req.observed!);
+        req.observed!.refuse(error, 'graphql');
+      },
+    }),
   });
   const app = serviceApp({
     logger,
@@ -104,7 +123,7 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
     metricsToken: config.metricsToken,
     health: { subgraph: definition.name },
     readiness: async () => {
-      const store = await auth.readiness();
+      const store = await kit.readiness();
       return { ready: store.ok, details: { subgraph: definition.name, store } };
     },
     routes: [use('/graphql', express.json({ limit: '1mb' }), graphql)],
@@ -113,7 +132,7 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
   const running = await listen(app, config.port);
   const release = async () => {
     await apollo.stop();
-    await auth.close();
+    await kit.close();
   };
   return {
     ...running,
@@ -127,6 +146,16 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
       await running.drain(options);
       await release();
     },
+  };
+}
+
+/** The benchmark's no-auth authenticator, reporting its (zero) cost as a real mode would. */
+function benchmarkOnly(authenticator: SubgraphAuthenticator, reportsCost: boolean): Pick<SubgraphKit, 'readiness' | 'close'> & IdentitySource {
+  return {
+    reportsCost,
+    identify: (headers, cost) => authenticator.identify(headers, cost ?? emptySubgraphCost()),
+    readiness: () => authenticator.readiness(),
+    close: () => authenticator.close(),
   };
 }
 

@@ -6,16 +6,10 @@
 import fs from 'node:fs';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userIdentity } from '@fedgw/subgraph-kit';
+import { allowed, createPolicyRegistry, fieldChecks, readAuthorizationRules, type Check } from '@fedgw/subgraph-kit/authorization';
 import { mintAccessToken } from '../shared/auth-modes/token/access-token.js';
 import { loadSigningKeys } from '../gateway/auth/signing-keys.js';
-import {
-  allowed,
-  createPolicyRegistry,
-  fieldChecks,
-  readAuthorizationRules,
-  type Check,
-} from '../shared/authorization/rules.js';
-import { userIdentity } from '../shared/identity.js';
 import { loadSubgraphConfig } from '../shared/config/subgraph.js';
 import { POLICIES } from '../shared/authorization/policies.js';
 import { startSubgraph, type SubgraphDefinition } from '../shared/subgraph-server.js';

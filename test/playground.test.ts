@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../shared/config/env.js';
+import { ConfigError } from '@fedgw/subgraph-kit';
 import { loadGatewayConfig } from '../shared/config/gateway.js';
 import { mintAccessToken } from '../shared/auth-modes/token/access-token.js';
 import { buildPlayground } from '../gateway/playground/build.js';

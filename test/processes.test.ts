@@ -41,12 +41,17 @@ describe('config errors', () => {
     const dir = tempDir();
     const file = path.join(dir, 'not-a-folder');
     fs.writeFileSync(file, '');
-    const result = spawnSync(process.execPath, [...tsx, 'gateway/main.ts'], {
-      cwd: root,
-      env: { ...process.env, GATEWAY_KEYS_DIR: file, PORT: '0' },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    let result;
+    try {
+      result = spawnSync(process.execPath, [...tsx, 'gateway/main.ts'], {
+        cwd: root,
+        env: { ...process.env, GATEWAY_KEYS_DIR: file, PORT: '0' },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     expect(result.status).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^configuration error: GATEWAY_KEYS_DIR must be /);

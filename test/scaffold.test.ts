@@ -186,6 +186,8 @@ describe.each(modeVariants())('a scaffolded subgraph joins a running gateway, $n
     const result = await scaffold(['gizmos', '--port', String(port), '--root', project]);
     expect(result.code).toBe(0);
     expect(fs.readdirSync(path.join(project, 'subgraphs', 'gizmos')).sort()).toEqual(['gizmos.test.ts', 'index.ts', 'main.ts']);
+    // It uses the subgraph kit by its package name, as a subgraph elsewhere would.
+    expect(fs.readFileSync(path.join(project, 'subgraphs', 'gizmos', 'index.ts'), 'utf8')).toContain("from '@fedgw/subgraph-kit'");
     const entries = JSON.parse(fs.readFileSync(list(), 'utf8')) as { name: string; url: string }[];
     expect(entries.at(-1)).toEqual({ name: 'gizmos', url: `http://localhost:${port}/graphql` });
 

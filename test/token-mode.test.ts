@@ -6,10 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
+import { mintIdentityToken, type SigningKey } from '@fedgw/subgraph-kit/token';
 import { loadSigningKeys } from '../gateway/auth/signing-keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postJson } from './helpers/http.js';
-import { mintIdentityToken, type SigningKey } from '../shared/auth-modes/token/identity-token.js';
 import { DEEP_QUERY } from '../subgraphs/demo.js';
 import { startStack, type Stack } from './helpers/stack.js';
 

@@ -5,11 +5,8 @@
  */
 import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTH_COST_HEADER } from '../shared/observability/auth-cost.js';
-import { AuthError } from '../shared/errors.js';
-import type { Identity } from '../shared/identity.js';
-import { createIdentityTokenVerifier, mintIdentityToken, type SigningKey } from '../shared/auth-modes/token/identity-token.js';
-import { VerifiedTokenCache } from '../shared/verified-token-cache.js';
+import { AUTH_COST_HEADER, AuthError, type Identity } from '@fedgw/subgraph-kit';
+import { createIdentityTokenVerifier, mintIdentityToken, type SigningKey, VerifiedTokenCache } from '@fedgw/subgraph-kit/token';
 import { mintAccessToken } from '../shared/auth-modes/token/access-token.js';
 import { gatewayAccessTokens } from '../shared/auth-modes/token/access-token.js';
 import { loadSigningKeys } from '../gateway/auth/signing-keys.js';

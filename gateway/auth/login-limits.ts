@@ -17,8 +17,9 @@
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { rateLimit, type Options, type RateLimitInfo, type Store } from 'express-rate-limit';
+import { AuthError } from '@fedgw/subgraph-kit';
 import type { GatewayConfig } from '../../shared/config/gateway.js';
-import { AuthError, errorBody } from '../../shared/errors.js';
+import { errorBody } from '../../shared/errors.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import type { SharedStore } from '../../shared/store/contract.js';
 

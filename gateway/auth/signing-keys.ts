@@ -21,12 +21,11 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import fs from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint, createLocalJWKSet, importPKCS8, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
+import { ConfigError } from '@fedgw/subgraph-kit';
+import { type SigningKey, CLOCK_SKEW_SECONDS, SIGNING_ALGORITHM } from '@fedgw/subgraph-kit/token';
 import type { SigningKeys } from '../../shared/auth-modes/contract.js';
-import type { SigningKey } from '../../shared/auth-modes/token/identity-token.js';
-import { ConfigError } from '../../shared/config/env.js';
 import { watchFolder, type FileWatch } from '../../shared/file-watch.js';
 import type { GatewayConfig } from '../../shared/config/gateway.js';
-import { CLOCK_SKEW_SECONDS, SIGNING_ALGORITHM } from '../../shared/jwt.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import { keyStates, parseKeyFileName, type KeyPolicy, type KeyTimes } from './key-states.js';
 

@@ -7,8 +7,9 @@
  * store outage included.
  */
 import express, { type RequestHandler } from 'express';
+import { AuthError } from '@fedgw/subgraph-kit';
 import type { GatewayAuthStrategy } from '../../shared/auth-modes/contract.js';
-import { AuthError, OAuthError } from '../../shared/errors.js';
+import { OAuthError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/observability/logger.js';
 
 const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });

@@ -14,8 +14,8 @@
 import { createHash } from 'node:crypto';
 import type { ApolloGateway, SupergraphManager } from '@apollo/gateway';
 import { Kind, buildASTSchema, parse, print, printSchema, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { fieldAccess, type AuthorizationRules, type DirectiveKind, type PolicyRegistry } from '../../shared/authorization/rules.js';
-import type { Identity } from '../../shared/identity.js';
+import { fieldAccess, type AuthorizationRules, type DirectiveKind, type PolicyRegistry } from '@fedgw/subgraph-kit/authorization';
+import type { Identity } from '@fedgw/subgraph-kit';
 import type { Logger } from '../../shared/observability/logger.js';
 import { filterOperation } from './filter-operation.js';
 import { prepareSupergraph } from './prepare-supergraph.js';

@@ -5,12 +5,7 @@
  * from what the gateway loads.
  */
 import { parse, print, visit } from 'graphql';
-import {
-  authorizationDirectiveNames,
-  linkedAuthorizationSpecs,
-  readAuthorizationRules,
-  type AuthorizationRules,
-} from '../../shared/authorization/rules.js';
+import { authorizationDirectiveNames, linkedAuthorizationSpecs, readAuthorizationRules, type AuthorizationRules } from '@fedgw/subgraph-kit/authorization';
 
 export interface PreparedSupergraph {
   /** What @apollo/gateway can load: the supergraph without the SECURITY specs. */

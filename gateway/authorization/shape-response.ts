@@ -4,7 +4,7 @@
  * its path) where a field was removed, with normal null propagation.
  */
 import { execute, getNamedType, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
-import { UNAUTHORIZED_CODE, unauthorizedError } from '../../shared/authorization/rules.js';
+import { UNAUTHORIZED_CODE, unauthorizedError } from '@fedgw/subgraph-kit/authorization';
 import { TYPENAME_KEY, type FieldAccess } from './filter-operation.js';
 
 /**

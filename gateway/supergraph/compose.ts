@@ -10,7 +10,7 @@ import type { GraphQLDataSource } from '@apollo/gateway';
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types.js';
 import { parse, type DocumentNode } from 'graphql';
 import type { SupergraphFailureCode } from '../../shared/errors.js';
-import { withTimeout } from '../../shared/timeout.js';
+import { withTimeout } from '@fedgw/subgraph-kit';
 import type { SubgraphEntry } from './subgraph-list.js';
 
 const SDL_QUERY = 'query __ApolloGetServiceDefinition__ { _service { sdl } }';

@@ -4,7 +4,7 @@
  * SUBGRAPH_NAME_PATTERN.
  */
 import fs from 'node:fs';
-import { SUBGRAPH_NAME_PATTERN } from '../../shared/config/common.js';
+import { SUBGRAPH_NAME_PATTERN } from '@fedgw/subgraph-kit';
 
 export interface SubgraphEntry {
   name: string;

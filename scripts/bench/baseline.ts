@@ -15,10 +15,9 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
+import type { Identity, SubgraphAuthenticator } from '@fedgw/subgraph-kit';
 import { prepareSupergraph } from '../../gateway/authorization/prepare-supergraph.js';
 import { listen, type RunningServer } from '../../shared/service/http.js';
-import type { Identity } from '../../shared/identity.js';
-import type { SubgraphAuthenticator } from '../../shared/auth-modes/contract.js';
 
 /** The benchmark's caller (demo user alice): what every variant answers for. */
 export const BENCH_IDENTITY: Identity = Object.freeze({ kind: 'user', id: 'u1', scopes: Object.freeze(['admin']) as string[] });

@@ -1,27 +1,26 @@
 /**
  * The auth-mode interface: what a mode gives the gateway and what it gives
- * a subgraph. A mode (one folder next to this file) implements both ends,
- * so the two cannot drift apart; index.ts lists the modes. No server code
- * outside a mode's folder branches on a mode's name.
+ * a subgraph. A mode (one folder next to this file) names both ends, so the
+ * two cannot drift apart; index.ts lists the modes. No server code outside
+ * a mode's folder (and the kit's) branches on a mode's name.
  *
- * - Gateway end (GatewayAuthStrategy): who the caller of a client request
- *   is (client authentication), signing in and out, and what each subgraph
- *   fetch carries so the subgraph learns the caller (propagation).
- * - Subgraph end (SubgraphAuthenticator): an incoming request from the
- *   gateway in, the caller's Identity (or null for anonymous) out, or an
- *   AuthError to refuse the request.
+ * - Gateway end (GatewayAuthStrategy, in the mode's folder here): who the
+ *   caller of a client request is (client authentication), signing in and
+ *   out, and what each subgraph fetch carries so the subgraph learns the
+ *   caller (propagation).
+ * - Subgraph end (SubgraphAuthenticator, in the subgraph kit,
+ *   @fedgw/subgraph-kit src/modes/<mode>/): an incoming request's headers in,
+ *   the caller's Identity (or null for anonymous) out, or an AuthError to
+ *   refuse the request. Every subgraph, ours or another team's, runs it.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+import type { Identity, Readiness, SignedInUser, SubgraphModeDefinition } from '@fedgw/subgraph-kit';
+import type { SigningKey } from '@fedgw/subgraph-kit/token';
 import type { GatewayConfig } from '../config/gateway.js';
-import type { SubgraphConfig } from '../config/subgraph.js';
-import type { Identity, SignedInUser } from '../identity.js';
-import type { AuthCost, SubgraphCost } from '../observability/auth-cost.js';
+import type { AuthCost } from '../observability/auth-cost.js';
 import type { Logger } from '../observability/logger.js';
-import type { Readiness } from '../readiness.js';
-import type { SessionStoreObserver, SharedStore } from '../store/contract.js';
-import type { SigningKey } from './token/identity-token.js';
+import type { SharedStore } from '../store/contract.js';
 
 /** The caller of one client request, as the gateway authenticated it. */
 export interface Caller {
@@ -94,13 +93,6 @@ export interface TokenResponse {
 /** One grant of POST /auth/token: the form's parameters in, a token response out; refusals are OAuthErrors. */
 export type TokenGrant = (params: Record<string, string>, req: Request) => Promise<TokenResponse>;
 
-export interface SubgraphAuthenticator {
-  /** The caller's identity, null when anonymous; throws AuthError to refuse the request. Adds what it did to `cost`. */
-  identify(req: IncomingMessage, cost: SubgraphCost): Promise<Identity | null>;
-  readiness(): Promise<Readiness>;
-  close(): Promise<void>;
-}
-
 /** The gateway's signing keys, live, as the token formats need them (gateway/auth/signing-keys.ts). */
 export interface SigningKeys {
   /** The key that signs now (it changes when a new key activates). */
@@ -128,14 +120,9 @@ export interface GatewayModeContext {
   observer?: PropagationObserver;
 }
 
-export interface SubgraphModeContext {
-  config: SubgraphConfig;
-  /** For a mode that opens the shared store (session mode): told of every session read. */
-  storeObserver?: SessionStoreObserver;
-}
-
 /** One auth mode: its name (the value of AUTH_MODE) and a factory for each end. */
 export interface AuthModeDefinition {
   gateway(context: GatewayModeContext): Promise<GatewayAuthStrategy>;
-  subgraph(context: SubgraphModeContext): Promise<SubgraphAuthenticator>;
+  /** The mode's subgraph end, the kit's (SUBGRAPH_MODES[<mode>]): what every subgraph runs. */
+  subgraph: SubgraphModeDefinition;
 }

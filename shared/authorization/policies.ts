@@ -4,7 +4,7 @@
  * policy means the same on both sides. A schema naming a policy missing here
  * is denied (and logged once) by every process.
  */
-import type { Policy } from './rules.js';
+import type { Policy } from '@fedgw/subgraph-kit/authorization';
 
 /** Demo data: the users who work here (alice). */
 const EMPLOYEES = new Set(['u1']);

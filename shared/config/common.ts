@@ -1,20 +1,14 @@
 /** The settings every process of one deployment shares: the gateway and each subgraph read them the same way. */
-import path from 'node:path';
+import { ConfigError, DEFAULT_GATEWAY_JWKS_URL, httpUrl, integer, oneOf, optional, parseStore, type Env, type StoreConfig } from '@fedgw/subgraph-kit';
 import { AUTH_MODE_NAMES, type AuthModeName } from '../auth-modes/index.js';
 import { LOG_LEVELS, type LoggingConfig, type LogLevel } from '../observability/logger.js';
 import type { DrainOptions } from '../service/http.js';
-import { ConfigError, httpUrl, integer, oneOf, optional, type Env } from './env.js';
-
-/** The shared store (shared/store/): SHARED_STORE, or SESSION_STORE, its older name. */
-export type StoreConfig =
-  | { kind: 'sqlite'; path: string }
-  | { kind: 'redis'; url: string };
 
 export interface CommonConfig {
   authMode: AuthModeName;
   production: boolean;
   port: number;
-  /** What gateway replicas share: sessions, revocations, refresh tokens, login counters. */
+  /** What gateway replicas share: sessions, revocations, refresh tokens, login counters (SHARED_STORE, or SESSION_STORE: the kit's parseStore). */
   store: StoreConfig;
   /** `iss` of identity tokens; subgraphs accept only this issuer. */
   gatewayIssuer: string;
@@ -28,13 +22,10 @@ export interface CommonConfig {
   drain: DrainOptions;
 }
 
-/** Subgraph names become token audiences, folder names and log prefixes. */
-export const SUBGRAPH_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
-
 export function commonConfig(env: Env, defaultPort: number): CommonConfig {
   const production = optional(env, 'NODE_ENV') === 'production';
   const port = integer(env, 'PORT', defaultPort, 0, 65535);
-  const gatewayJwksUrl = httpUrl(env, 'GATEWAY_JWKS_URL', 'http://localhost:4000/.well-known/jwks.json');
+  const gatewayJwksUrl = httpUrl(env, 'GATEWAY_JWKS_URL', DEFAULT_GATEWAY_JWKS_URL);
   return {
     authMode: oneOf(env, 'AUTH_MODE', AUTH_MODE_NAMES, 'token'),
     production,
@@ -54,25 +45,6 @@ export function commonConfig(env: Env, defaultPort: number): CommonConfig {
       timeoutMs: integer(env, 'DRAIN_TIMEOUT', 30, 1, 3600) * 1000,
     },
   };
-}
-
-/**
- * SHARED_STORE names the store; SESSION_STORE, its name from before there
- * was more than sessions in it, keeps working. Set both, they must agree.
- */
-function parseStore(env: Env): StoreConfig {
-  const shared = optional(env, 'SHARED_STORE');
-  const session = optional(env, 'SESSION_STORE');
-  if (shared !== undefined && session !== undefined && shared !== session) {
-    throw new ConfigError('SHARED_STORE', 'the same as SESSION_STORE when both are set (SESSION_STORE is its older name)', shared);
-  }
-  const variable = shared !== undefined ? 'SHARED_STORE' : 'SESSION_STORE';
-  const raw = shared ?? session ?? 'sqlite:.data/sessions.db';
-  if (raw.startsWith('sqlite:') && raw.length > 'sqlite:'.length) {
-    return { kind: 'sqlite', path: path.resolve(raw.slice('sqlite:'.length)) };
-  }
-  if (/^rediss?:\/\/[^/]/.test(raw) && URL.canParse(raw)) return { kind: 'redis', url: raw };
-  throw new ConfigError(variable, '"sqlite:<path>" or "redis://host:port"', raw);
 }
 
 function parseLogging(env: Env): LoggingConfig {

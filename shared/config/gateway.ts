@@ -1,10 +1,10 @@
 /** The gateway's settings: the shared ones, and everything only the gateway reads. */
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { JWKS_MAX_AGE_SECONDS, JWKS_REFETCH_COOLDOWN_SECONDS } from '../jwt.js';
+import { JWKS_MAX_AGE_SECONDS, JWKS_REFETCH_COOLDOWN_SECONDS } from '@fedgw/subgraph-kit/token';
+import { boolean, ConfigError, httpUrl, integer, optional, type Env } from '@fedgw/subgraph-kit';
 import { commonConfig, type CommonConfig } from './common.js';
 import { parseOidc, type OidcConfig } from './oidc.js';
-import { boolean, ConfigError, httpUrl, integer, optional, type Env } from './env.js';
 
 export interface GatewayConfig extends CommonConfig {
   subgraphsFile: string;

@@ -5,7 +5,7 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import fs from 'node:fs';
-import { ConfigError, httpUrl, integer, optional, type Env } from './env.js';
+import { ConfigError, httpUrl, integer, optional, type Env } from '@fedgw/subgraph-kit';
 
 export interface OidcConfig {
   issuer: string;

@@ -11,9 +11,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { AuthErrorCode, SessionStoreObserver } from '@fedgw/subgraph-kit';
 import type { PropagationObserver } from '../auth-modes/contract.js';
-import { errorBody, type AuthErrorCode, type OAuthErrorCode, type PublicErrorCode } from '../errors.js';
-import type { SessionStoreObserver } from '../store/contract.js';
+import { errorBody, type OAuthErrorCode, type PublicErrorCode } from '../errors.js';
 
 const PREFIX = 'fedgw_';
 

@@ -18,9 +18,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { AuthErrorCode, OAuthErrorCode, PublicError, PublicErrorCode } from '../errors.js';
-import type { Identity } from '../identity.js';
-import type { SubgraphCost } from './auth-cost.js';
+import type { AuthErrorCode, Identity, SubgraphCost } from '@fedgw/subgraph-kit';
+import type { AnyPublicError, OAuthErrorCode, PublicErrorCode } from '../errors.js';
 import { fromPino, pinoOf, shortHash, type LogFields, type Logger } from './logger.js';
 import type { AuthMethod, CommonMetrics, RequestOutcome, SubgraphMetrics } from './metrics.js';
 import { REQUEST_ID_HEADER, requestIdOf, traceContextOf, type TraceContext } from './trace-context.js';
@@ -135,7 +134,7 @@ export class RequestRecord {
    * The request was refused for an authentication reason. A GraphQL request
    * refused before execution also counts as a refused request.
    */
-  refuse(error: PublicError, where: 'graphql' | 'http'): void {
+  refuse(error: AnyPublicError, where: 'graphql' | 'http'): void {
     const { metrics, warnOnRefusal } = this.options;
     metrics.authentication(this.method, 'refused', error.code);
     if (TOKEN_CHECK_CODES.has(error.code as AuthErrorCode)) metrics.verifyFailure?.(error.code as AuthErrorCode);

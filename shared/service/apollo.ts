@@ -9,7 +9,7 @@ import type { ApolloServer, ApolloServerOptionsWithSchema, ApolloServerPlugin, B
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Request, RequestHandler, Response } from 'express';
-import { AuthError, toGraphQLError } from '../errors.js';
+import { AuthError, toGraphQLError } from '@fedgw/subgraph-kit';
 import { apolloLogger, type Logger } from '../observability/logger.js';
 import { operationObserver, type ObservedContext } from '../observability/operation-observer.js';
 import type { RequestRecord } from '../observability/request-record.js';
@@ -48,9 +48,10 @@ export function apolloDefaults<TContext extends ObservedContext>(options: {
 export type Authenticate<TContext> = (req: Request, res: Response, record: RequestRecord) => Promise<TContext>;
 
 /**
- * /graphql over Apollo Server, with the context function every process
- * shares: authenticate, and on a refusal put it on the record and answer
- * it as an HTTP error with its code (a bad token is a 401, not a GraphQL 200).
+ * The gateway's /graphql over Apollo Server: authenticate, and on a refusal
+ * put it on the record and answer it as an HTTP error with its code (a bad
+ * token is a 401, not a GraphQL 200). Subgraphs do the same through the
+ * kit's context function (@fedgw/subgraph-kit/apollo, shared/subgraph-server.ts).
  */
 export function graphqlHandler<TContext extends BaseContext>(apollo: ApolloServer<TContext>, authenticate: Authenticate<TContext>): RequestHandler {
   return expressMiddleware(apollo, {

@@ -14,10 +14,10 @@
  * health details.
  */
 import express, { type Express, type RequestHandler } from 'express';
+import type { Readiness } from '@fedgw/subgraph-kit';
 import { metricsHandler } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { requestLogging, type RequestLoggingOptions } from '../observability/request-record.js';
-import type { Readiness } from '../readiness.js';
 import { jsonFallback } from './error-hygiene.js';
 import { closeConnectionsWhileDraining, DRAINING, jsonErrorHandler } from './http.js';
 

@@ -2,8 +2,9 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ErrorRequestHandler, Express } from 'express';
+import { AuthError, CodedError } from '@fedgw/subgraph-kit';
 import { sleep } from '../backoff.js';
-import { AuthError, errorBody, PublicError } from '../errors.js';
+import { errorBody, type PublicErrorCode } from '../errors.js';
 
 export interface RunningServer {
   server: Server;
@@ -83,7 +84,8 @@ export function closeConnectionsWhileDraining(app: Express): void {
 }
 
 /**
- * The last error handler of every app. A PublicError answers with its code
+ * The last error handler of every app. A public error (a PublicError, or the
+ * kit's AuthError: both are CodedErrors) answers with its code
  * (an authentication refusal that ended outside GraphQL — the session store
  * down under express-session, the login limiter's store down — is put on
  * the request's record first); body-parser failures (malformed JSON, an
@@ -93,9 +95,10 @@ export function closeConnectionsWhileDraining(app: Express): void {
 export const jsonErrorHandler: ErrorRequestHandler = (error, req, res, next) => {
   if (res.headersSent) return next(error);
   const type = (error as { type?: string }).type;
-  if (error instanceof PublicError) {
+  if (error instanceof CodedError) {
     if (error instanceof AuthError) req.observed?.refuse(error, 'http');
-    res.status(error.status).json(errorBody(error.code, error.message));
+    // Every CodedError this process throws carries a public code (PublicError's, or AuthError's).
+    res.status(error.status).json(errorBody(error.code as PublicErrorCode, error.message));
   } else if (type === 'entity.too.large') {
     res.status(413).json(errorBody('PAYLOAD_TOO_LARGE', 'request body is too large'));
   } else if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') {

@@ -1,10 +1,12 @@
 /**
  * The shared store: the state gateway replicas share, named by one setting
  * (SHARED_STORE, or SESSION_STORE as before) — SQLite for one machine, Redis
- * for many. One store holds four things:
+ * for many. It holds:
  *
  * - sessions (session mode): express-session's Store contract (get, set,
- *   destroy, touch), plus a read-only lookup for subgraphs;
+ *   destroy, touch), in the format subgraphs read them in with the kit's
+ *   read-only lookup (@fedgw/subgraph-kit/session: the sessions table, the
+ *   Redis key prefix);
  * - revocations (token mode): access tokens and sign-ins ("families") that
  *   must be refused before they expire. Replicas keep the list in memory and
  *   learn of additions by push (Redis pub/sub) or a cheap periodic read
@@ -23,16 +25,23 @@
  * never a hang, a crash or a silent anonymous caller.
  */
 import type session from 'express-session';
-import type { SessionData } from 'express-session';
 import type { Store as CounterStore } from 'express-rate-limit';
-import type { Identity } from '../identity.js';
-import type { Readiness } from '../readiness.js';
+import type { Identity, Readiness, SessionStoreObserver } from '@fedgw/subgraph-kit';
+import type { SessionAuth } from '@fedgw/subgraph-kit/session';
+import type { ProviderSignIn } from '../auth-modes/contract.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    /** The session record (@fedgw/subgraph-kit/session): what the gateway keeps once the caller has logged in. */
+    auth?: SessionAuth;
+    /** Signed in through an OpenID Connect provider: its session, subject and tokens (the gateway's only; subgraphs read `auth`). */
+    provider?: ProviderSignIn;
+  }
+}
 
 export interface SharedStore {
-  /** For express-session (the gateway in session mode). */
+  /** For express-session (the gateway in session mode). Subgraphs read sessions with the kit's read-only lookup. */
   readonly sessions: session.Store;
-  /** A read-only session lookup (subgraphs): never writes, never touches. */
-  getSession(sid: string): Promise<SessionData | null>;
   readonly revocations: RevocationLog;
   readonly refreshTokens: RefreshTokenStore;
   readonly tickets: TicketStore;
@@ -99,10 +108,6 @@ export interface SignInIndex {
   take(key: string): Promise<string[]>;
 }
 
-/** Told about every session-store call, after it ends (metrics: reads, errors, latency). */
-export interface SessionStoreObserver {
-  observe(operation: 'get' | 'set' | 'destroy' | 'touch', seconds: number, failed: boolean): void;
-}
 
 export interface StoreOptions {
   /** Keeps one deployment's revocations and refresh tokens apart from another's in the same store (the gateway's issuer). */

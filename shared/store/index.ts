@@ -4,12 +4,12 @@
  * backend and puts the same guard around both: every call bounded, every
  * failure SESSION_STORE_UNAVAILABLE.
  */
-import type { StoreConfig } from '../config/common.js';
-import { connectRedis } from '../redis.js';
-import { STORE_TIMEOUT_MS, withTimeout } from '../timeout.js';
+import { STORE_TIMEOUT_MS, withTimeout, type StoreConfig } from '@fedgw/subgraph-kit';
+import { connectRedis } from '@fedgw/subgraph-kit/redis';
+import { storeUnavailable } from '@fedgw/subgraph-kit/session';
 import type { RefreshTokenStore, RevocationLog, SharedStore, SignInIndex, StoreOptions, TicketStore } from './contract.js';
 import { redisCounters, redisRefreshTokens, redisRevocations, redisSessions, redisSignIns, redisTickets } from './redis.js';
-import { guardSessions, readSession, storeUnavailable } from './sessions.js';
+import { guardSessions } from './sessions.js';
 import { openDatabase, pruneExpired, SqliteCounterStore, SqliteSessionStore, sqliteRefreshTokens, sqliteRevocations, sqliteSignIns, sqliteTickets } from './sqlite.js';
 
 export type * from './contract.js';
@@ -22,7 +22,6 @@ export async function openStore(config: StoreConfig, options: StoreOptions = {})
   const sessions = guardSessions(base.sessions, timeoutMs, options.observer);
   return {
     sessions,
-    getSession: (sid) => readSession(sessions, sid),
     revocations: guarded(base.revocations, timeoutMs),
     refreshTokens: guarded(base.refreshTokens, timeoutMs),
     tickets: guarded(base.tickets, timeoutMs),
@@ -33,7 +32,7 @@ export async function openStore(config: StoreConfig, options: StoreOptions = {})
   };
 }
 
-type Backend = Omit<SharedStore, 'getSession'>;
+type Backend = SharedStore;
 
 /** Every method of `target` bounded by the timeout, its failures SESSION_STORE_UNAVAILABLE. */
 function guarded<T extends RevocationLog | RefreshTokenStore | TicketStore | SignInIndex>(target: T, timeoutMs: number): T {

@@ -10,18 +10,16 @@
 import { RedisStore as RedisSessionStore } from 'connect-redis';
 import type { SessionData } from 'express-session';
 import { RedisStore as RedisCounterStore } from 'rate-limit-redis';
+import { STORE_TIMEOUT_MS } from '@fedgw/subgraph-kit';
+import { connectRedis, type RedisConnection } from '@fedgw/subgraph-kit/redis';
+import { SESSION_KEY_PREFIX } from '@fedgw/subgraph-kit/session';
 import { sleep } from '../backoff.js';
-import { connectRedis, type RedisConnection } from '../redis.js';
-import { STORE_TIMEOUT_MS } from '../timeout.js';
 import type { RefreshTokenRecord, Revocation, RevocationLog, RefreshTokenStore, SignInIndex, TicketStore } from './contract.js';
 import { sessionExpiresAt } from './sessions.js';
 
-/** Session keys are read by subgraphs, which know no namespace: one fixed prefix, as always. */
-const SESSION_PREFIX = 'fag:sess:';
-
 export function redisSessions(redis: RedisConnection, ttlSeconds: number) {
   const ttl = (sess: SessionData) => Math.max(1, Math.ceil((sessionExpiresAt(sess, ttlSeconds) - Date.now()) / 1000));
-  return new RedisSessionStore({ client: redis.client, prefix: SESSION_PREFIX, ttl });
+  return new RedisSessionStore({ client: redis.client, prefix: SESSION_KEY_PREFIX, ttl });
 }
 
 const lifetime = (expiresAt: number) => String(Math.max(1, expiresAt - Date.now()));

@@ -5,18 +5,13 @@
  */
 import type session from 'express-session';
 import type { SessionData } from 'express-session';
-import { AuthError } from '../errors.js';
-import { withTimeout } from '../timeout.js';
-import type { SessionStoreObserver } from './contract.js';
+import { withTimeout, type SessionStoreObserver } from '@fedgw/subgraph-kit';
+import { storeUnavailable } from '@fedgw/subgraph-kit/session';
 
 /** Session expiry as express-session sets it: the cookie's expiry, else the default TTL. */
 export function sessionExpiresAt(sess: SessionData, ttlSeconds: number): number {
   const expires = sess.cookie?.expires;
   return expires ? new Date(expires).getTime() : Date.now() + ttlSeconds * 1000;
-}
-
-export function storeUnavailable(cause: unknown): AuthError {
-  return cause instanceof AuthError ? cause : new AuthError('SESSION_STORE_UNAVAILABLE', 'the shared store is unavailable', { cause });
 }
 
 const OPERATIONS = ['get', 'set', 'destroy', 'touch'] as const;
@@ -49,11 +44,4 @@ export function guardSessions(store: session.Store, timeoutMs: number, observer?
     };
   }
   return store;
-}
-
-/** A read-only lookup over a guarded store. */
-export function readSession(store: session.Store, sid: string): Promise<SessionData | null> {
-  return new Promise((resolve, reject) => {
-    store.get(sid, (error, data) => (error ? reject(error) : resolve(data ?? null)));
-  });
 }

@@ -12,12 +12,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import session, { type SessionData } from 'express-session';
 import type { Options as CounterOptions, Store as CounterStore } from 'express-rate-limit';
+import { SESSIONS_TABLE_SCHEMA } from '@fedgw/subgraph-kit/session';
 import type { RefreshTokenRecord, Revocation, RevocationLog, RefreshTokenStore, SignInIndex, TicketStore } from './contract.js';
 import { sessionExpiresAt } from './sessions.js';
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS sessions (sid TEXT PRIMARY KEY, sess TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
+/** The sessions table is the session record's (the kit's: subgraphs read it); the rest is the gateway's. */
+const SCHEMA = `${SESSIONS_TABLE_SCHEMA}
   CREATE TABLE IF NOT EXISTS revocations (seq INTEGER PRIMARY KEY AUTOINCREMENT, namespace TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, sub TEXT, expires_at INTEGER NOT NULL);
   CREATE INDEX IF NOT EXISTS revocations_expires_at ON revocations (expires_at);
   CREATE TABLE IF NOT EXISTS refresh_tokens (hash TEXT PRIMARY KEY, namespace TEXT NOT NULL, record TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER) WITHOUT ROWID;

@@ -1,4 +1,5 @@
 import { parse } from 'graphql';
+import type { IdentityContext } from '@fedgw/subgraph-kit';
 import type { SubgraphDefinition } from '../../shared/subgraph-server.js';
 import { findUser, users, type User } from './data.js';
 
@@ -26,7 +27,8 @@ export const accountsSubgraph: SubgraphDefinition = {
   typeDefs,
   resolvers: {
     Query: {
-      me: (_root, _args, { identity }) => (identity?.kind === 'user' ? (findUser(identity.id) ?? null) : null),
+      // context.identity is the kit's: the caller, whichever AUTH_MODE carried it.
+      me: (_root, _args, { identity }: IdentityContext) => (identity?.kind === 'user' ? (findUser(identity.id) ?? null) : null),
       // The admin scope is checked by @requiresScopes, before this runs.
       users: () => users,
     },

@@ -1,4 +1,5 @@
 import { parse } from 'graphql';
+import type { IdentityContext } from '@fedgw/subgraph-kit';
 import type { SubgraphDefinition } from '../../shared/subgraph-server.js';
 import { ordersOf, type Order } from './data.js';
 
@@ -34,7 +35,7 @@ export const ordersSubgraph: SubgraphDefinition = {
   resolvers: {
     User: {
       // Owner-only data: no schema rule can say "your own", so the resolver checks.
-      orders: (user: { id: string }, _args, { identity }) =>
+      orders: (user: { id: string }, _args, { identity }: IdentityContext) =>
         identity?.kind === 'user' && identity.id === user.id ? ordersOf(user.id) : [],
     },
     OrderItem: {

@@ -1,4 +1,5 @@
 import { parse } from 'graphql';
+import { POLICIES } from '../../shared/authorization/policies.js';
 import type { SubgraphDefinition } from '../../shared/subgraph-server.js';
 import { findProduct, products, type Product } from './data.js';
 
@@ -32,6 +33,8 @@ export const productsSubgraph: SubgraphDefinition = {
   name: 'products',
   defaultPort: 4002,
   typeDefs,
+  // The policies its schema names (@policy), passed to the kit: the deployment's, as the gateway uses them.
+  policies: POLICIES,
   resolvers: {
     Query: {
       products: () => products,

@@ -1,4 +1,5 @@
 import { GraphQLError, parse } from 'graphql';
+import type { IdentityContext } from '@fedgw/subgraph-kit';
 import type { SubgraphDefinition } from '../../shared/subgraph-server.js';
 import { addReview, reviewsByAuthor, reviewsOfProduct, type Review } from './data.js';
 
@@ -46,10 +47,10 @@ export const reviewsSubgraph: SubgraphDefinition = {
     Review: {
       author: (review: Review) => ({ __typename: 'User', id: review.authorId }),
       product: (review: Review) => ({ __typename: 'Product', id: review.productId }),
-      mine: (review: Review, _args, { identity }) => identity?.kind === 'user' && identity.id === review.authorId,
+      mine: (review: Review, _args, { identity }: IdentityContext) => identity?.kind === 'user' && identity.id === review.authorId,
     },
     Mutation: {
-      addReview: (_root, args: { productId: string; body: string }, { identity }) => {
+      addReview: (_root, args: { productId: string; body: string }, { identity }: IdentityContext) => {
         // @authenticated has checked, before this runs, that the caller is a logged-in user.
         const author = identity!;
         const body = args.body.trim();

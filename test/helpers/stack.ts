@@ -37,6 +37,8 @@ export interface StackOptions {
   /** Put a recording proxy in front of each subgraph. */
   record?: boolean;
   subgraphs?: SubgraphDefinition[];
+  /** Subgraphs running elsewhere (another process, another team's server), listed after the stack's own. */
+  external?: { name: string; url: string }[];
   /** A port chosen by the test (e.g. to point something at the gateway before it starts). */
   gatewayPort?: number;
   /** Capture every server's log lines (debug and up) in `stack.logs`, instead of logging nothing. */
@@ -146,6 +148,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
       entries.push({ name: definition.name, url: `${url}/graphql` });
     }
+    entries.push(...(options.external ?? []));
     fs.writeFileSync(env.SUBGRAPHS_FILE, JSON.stringify(entries, null, 2));
 
     const startMainGateway = async () => {

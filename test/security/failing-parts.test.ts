@@ -9,16 +9,15 @@ import http from 'node:http';
 import path from 'node:path';
 import { decodeProtectedHeader, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintIdentityToken, remoteKeys } from '@fedgw/subgraph-kit/token';
 import { eventually } from '../helpers/eventually.js';
 import { loadSubgraphConfig } from '../../shared/config/subgraph.js';
-import { mintIdentityToken } from '../../shared/auth-modes/token/identity-token.js';
-import { remoteKeys } from '../../shared/jwt.js';
 import { startSubgraph } from '../../shared/subgraph-server.js';
 import { silentLogger } from '../../shared/observability/logger.js';
 import { accountsSubgraph } from '../../subgraphs/accounts/index.js';
 import { modeVariants } from '../helpers/modes.js';
 import { DEEP_QUERY } from '../../subgraphs/demo.js';
-import { freePort, tempDir } from '../../scripts/lib/local.js';
+import { freePort, tempDir as makeTempDir } from '../../scripts/lib/local.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -158,6 +157,15 @@ describe('a subgraph that never had keys', () => {
 });
 
 describe('bad files at start stop the gateway with one line', () => {
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const dir = makeTempDir();
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => {
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
   const start = (env: Record<string, string>) =>
     spawnSync(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
       cwd: root,

@@ -7,7 +7,7 @@
 import { exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from 'jose';
 import { loadSigningKeys } from '../../gateway/auth/signing-keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countingServer, nowSeconds, signEd25519Raw, signWith, unsigned, type CountingServer } from '../helpers/hostile.js';
+import { countingServer, nowSeconds, signEd25519Raw, signWith, unsigned, type CountingServer } from '../../scripts/lib/hostile.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;

@@ -9,6 +9,7 @@
  * off-site return_to, bad logout tokens — with no credential in any log line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionData } from 'express-session';
 import { decodeJwt } from 'jose';
 import { freePort } from '../../scripts/lib/local.js';
 import { loadGatewayConfig } from '../../shared/config/gateway.js';
@@ -121,7 +122,7 @@ describe.each(modeVariants())('sign-in through an OpenID Provider, $name mode', 
       const store = await openStore(loadGatewayConfig(stack.env).store);
       try {
         // A Redis store connects in the background.
-        const session = await eventually(() => store.getSession(sid));
+        const session = await eventually(() => new Promise<SessionData | null | undefined>((resolve, reject) => store.sessions.get(sid, (error, found) => (error ? reject(error) : resolve(found)))));
         expect(session?.provider?.tokens.idToken).toMatch(JWT);
         expect(session?.provider?.sub).toBe('u1');
       } finally {

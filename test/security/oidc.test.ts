@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nowSeconds } from '../helpers/hostile.js';
+import { nowSeconds } from '../../scripts/lib/hostile.js';
 import { freePort } from '../../scripts/lib/local.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 

@@ -6,7 +6,7 @@
  */
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../shared/config/env.js';
+import { ConfigError } from '@fedgw/subgraph-kit';
 import { loadGatewayConfig } from '../../shared/config/gateway.js';
 import { modeVariants } from '../helpers/modes.js';
 import { expectStillServes, postGraphQL, refusedAtGateway, subgraphOperations } from '../helpers/refusals.js';

@@ -4,7 +4,8 @@
  * and bad numbers are ignored, so either side can grow.
  */
 import { describe, expect, it } from 'vitest';
-import { addSubgraphCost, emptyAuthCost, formatSubgraphCost } from '../../shared/observability/auth-cost.js';
+import { formatSubgraphCost } from '@fedgw/subgraph-kit';
+import { addSubgraphCost, emptyAuthCost } from '../../shared/observability/auth-cost.js';
 
 describe('formatSubgraphCost', () => {
   it('writes verified, verify-cache-hits and store-reads', () => {

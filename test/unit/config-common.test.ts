@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commonConfig, SUBGRAPH_NAME_PATTERN } from '../../shared/config/common.js';
-import { ConfigError, type Env } from '../../shared/config/env.js';
+import { ConfigError, SUBGRAPH_NAME_PATTERN, type Env } from '@fedgw/subgraph-kit';
+import { commonConfig } from '../../shared/config/common.js';
 
 /** The variable named by the ConfigError that reading `env` throws. */
 function refusedVariable(env: Env): string | undefined {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type Env } from '../../shared/config/env.js';
+import { ConfigError, type Env } from '@fedgw/subgraph-kit';
 import { loadGatewayConfig } from '../../shared/config/gateway.js';
 
 const PRODUCTION: Env = { NODE_ENV: 'production' };

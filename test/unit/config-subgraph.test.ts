@@ -3,7 +3,7 @@
  * its name, which must be a valid token audience.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type Env } from '../../shared/config/env.js';
+import { ConfigError, type Env } from '@fedgw/subgraph-kit';
 import { loadSubgraphConfig } from '../../shared/config/subgraph.js';
 
 /** The variable named by the ConfigError that loading throws. */

@@ -5,18 +5,8 @@
  */
 import { parse } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
-import {
-  allowed,
-  createPolicyRegistry,
-  fieldAccess,
-  fieldChecks,
-  readAuthorizationRules,
-  unauthorizedError,
-  UNAUTHORIZED_CODE,
-  type Check,
-  type Policy,
-} from '../../shared/authorization/rules.js';
-import type { Identity } from '../../shared/identity.js';
+import { allowed, createPolicyRegistry, fieldAccess, fieldChecks, readAuthorizationRules, unauthorizedError, UNAUTHORIZED_CODE, type Check, type Policy } from '@fedgw/subgraph-kit/authorization';
+import type { Identity } from '@fedgw/subgraph-kit';
 
 const user = (...scopes: string[]): Identity => ({ kind: 'user', id: 'u1', scopes });
 const GATEWAY: Identity = { kind: 'gateway', id: 'http://gateway.test', scopes: ['admin'] };

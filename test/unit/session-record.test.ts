@@ -3,8 +3,8 @@
  * gateway and every subgraph apply to it.
  */
 import { describe, expect, it } from 'vitest';
-import { isLive, newSessionAuth, SESSION_ID_PATTERN } from '../../shared/auth-modes/session/session-record.js';
-import type { SignedInUser } from '../../shared/identity.js';
+import { isLive, newSessionAuth, SESSION_ID_PATTERN } from '@fedgw/subgraph-kit/session';
+import type { SignedInUser } from '@fedgw/subgraph-kit';
 
 const ALICE: SignedInUser = { identity: { kind: 'user', id: 'u1', scopes: ['admin'] }, username: 'alice', name: 'Alice' };
 const NOW = Date.UTC(2030, 0, 1);

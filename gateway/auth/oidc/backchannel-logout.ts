@@ -13,7 +13,7 @@ import express, { type RequestHandler } from 'express';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import type { GatewayAuthStrategy } from '../../../shared/auth-modes/contract.js';
 import { OAuthError } from '../../../shared/errors.js';
-import { CLOCK_SKEW_SECONDS, MAX_TOKEN_BYTES } from '../../../shared/jwt.js';
+import { CLOCK_SKEW_SECONDS, MAX_TOKEN_BYTES } from '@fedgw/subgraph-kit/token';
 import type { Logger } from '../../../shared/observability/logger.js';
 import { post, type Route } from '../../../shared/service/app.js';
 import type { SharedStore } from '../../../shared/store/contract.js';

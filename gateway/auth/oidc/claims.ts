@@ -6,7 +6,7 @@
  * else a dotted path into nested claims, such as Keycloak's
  * `realm_access.roles`), and the name shown is the provider's.
  */
-import { userIdentity, type SignedInUser } from '../../../shared/identity.js';
+import { userIdentity, type SignedInUser } from '@fedgw/subgraph-kit';
 
 /** A scope the gateway passes on: printable, no spaces, bounded. */
 const SCOPE = /^[\x21-\x7e]{1,128}$/;

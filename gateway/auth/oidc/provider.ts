@@ -10,7 +10,7 @@ import { importPKCS8 } from 'jose';
 import * as client from 'openid-client';
 import type { OidcClientAuth, OidcSignInConfig } from '../../../shared/config/oidc.js';
 import { PublicError } from '../../../shared/errors.js';
-import { remoteKeys } from '../../../shared/jwt.js';
+import { remoteKeys } from '@fedgw/subgraph-kit/token';
 
 const DISCOVERY_TIMEOUT_SECONDS = 5;
 

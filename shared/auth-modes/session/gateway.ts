@@ -5,11 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import session from 'express-session';
+import { isLive, newSessionAuth, SESSION_ID_HEADER } from '@fedgw/subgraph-kit/session';
 import type { GatewayConfig } from '../../config/gateway.js';
 import type { Logger } from '../../observability/logger.js';
 import { ANONYMOUS, type Caller, type GatewayAuthStrategy, type GatewayModeContext, type IdentityPropagation } from '../contract.js';
 import { indexProviderSignIn, takeProviderSignIns } from '../provider-sign-ins.js';
-import { isLive, newSessionAuth, SESSION_ID_HEADER } from './session-record.js';
 
 /** A project-specific cookie name: `connect.sid` would tell an attacker what runs here. */
 export const SESSION_COOKIE = 'fedgw.sid';

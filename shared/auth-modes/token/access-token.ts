@@ -8,12 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT, type JWTVerifyGetKey } from 'jose';
-import { AuthError } from '../../errors.js';
-import { type Identity, parseScopes, userIdentity } from '../../identity.js';
-import { SIGNING_ALGORITHM, verifyJwt } from '../../jwt.js';
-import { freezeIdentity, VerifiedTokenCache } from '../../verified-token-cache.js';
+import { AuthError, type Identity, parseScopes, userIdentity } from '@fedgw/subgraph-kit';
+import { SIGNING_ALGORITHM, verifyJwt, freezeIdentity, VerifiedTokenCache, type SigningKey } from '@fedgw/subgraph-kit/token';
 import type { SigningKeys } from '../contract.js';
-import type { SigningKey } from './identity-token.js';
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 

@@ -5,10 +5,9 @@
  * `kid` refetches after a cool-down); its tokens are held to the same rules
  * as ours, with the algorithm allow-list providers actually use.
  */
+import { AuthError, parseScopes, userIdentity } from '@fedgw/subgraph-kit';
+import { remoteKeys, verifyJwt } from '@fedgw/subgraph-kit/token';
 import type { OidcAccessTokensConfig } from '../../config/oidc.js';
-import { AuthError } from '../../errors.js';
-import { parseScopes, userIdentity } from '../../identity.js';
-import { remoteKeys, verifyJwt } from '../../jwt.js';
 import type { AccessTokenVerifier } from './access-token.js';
 
 /** Asymmetric only: an HMAC algorithm would let a public key act as a shared secret. */

@@ -7,9 +7,9 @@
  */
 import type { Request } from 'express';
 import { decodeJwt } from 'jose';
-import { AuthError, OAuthError } from '../../errors.js';
-import { bearerToken, MAX_TOKEN_BYTES } from '../../jwt.js';
-import { READY } from '../../readiness.js';
+import { AuthError, READY } from '@fedgw/subgraph-kit';
+import { bearerToken, MAX_TOKEN_BYTES } from '@fedgw/subgraph-kit/token';
+import { OAuthError } from '../../errors.js';
 import type { GatewayConfig } from '../../config/gateway.js';
 import type { SharedStore } from '../../store/contract.js';
 import { ANONYMOUS, type Caller, type GatewayAuthStrategy, type GatewayModeContext, type ProviderSignIn, type SigningKeys, type TokenGrant, type TokenResponse } from '../contract.js';

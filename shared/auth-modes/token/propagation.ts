@@ -3,9 +3,9 @@
  * reused until shortly before it expires, so a query with many fetches
  * signs at most once per subgraph and a busy caller once per token lifetime.
  */
+import { mintIdentityToken, type MintedToken } from '@fedgw/subgraph-kit/token';
 import type { AuthCost } from '../../observability/auth-cost.js';
 import type { Caller, IdentityPropagation, PropagationObserver, SigningKeys } from '../contract.js';
-import { mintIdentityToken, type MintedToken } from './identity-token.js';
 
 export interface TokenPropagationOptions {
   /** The key that signs now is taken at each signing. */

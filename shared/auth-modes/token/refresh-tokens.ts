@@ -6,7 +6,7 @@
  * the caller revokes its whole family, access tokens included.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { SignedInUser } from '../../identity.js';
+import type { SignedInUser } from '@fedgw/subgraph-kit';
 import type { RefreshTokenRecord, RefreshTokenStore } from '../../store/contract.js';
 
 export type SignIn = RefreshTokenRecord;

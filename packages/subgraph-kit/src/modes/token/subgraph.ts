@@ -4,6 +4,7 @@
  * come from the gateway, and is refused.
  */
 import { AuthError } from '../../errors.js';
+import { headerOf } from '../../headers.js';
 import { bearerToken, JWKS_REFETCH_COOLDOWN_SECONDS, remoteKeys } from '../../jwt.js';
 import { READY } from '../../readiness.js';
 import { verifiedIdentities } from '../../verified-token-cache.js';
@@ -21,8 +22,12 @@ export async function tokenSubgraph({ config }: SubgraphModeContext): Promise<Su
   // lifetime: check each signature once, then answer from memory until `exp`.
   const verified = verifiedIdentities(verify);
   return {
-    async identify(req, cost) {
-      const token = bearerToken(req.headers.authorization);
+    async identify(headers, cost) {
+      const authorization = headerOf(headers, 'authorization');
+      if (typeof authorization !== 'string' && authorization !== undefined) {
+        throw new AuthError('TOKEN_INVALID', 'one Authorization header, "Bearer <token>"');
+      }
+      const token = bearerToken(authorization);
       if (token === undefined) {
         // Only the gateway may call a subgraph, and it always sends a token.
         throw new AuthError('TOKEN_MISSING', 'this subgraph accepts only requests from the gateway');

@@ -3,8 +3,8 @@
  * @authenticated, @requiresScopes and @policy (federation 2.5/2.6 links), and
  * their evaluation against an Identity. This is the one implementation: the
  * gateway uses it to filter operations before planning
- * (gateway/authorization/) and every subgraph uses it around its resolvers
- * (subgraph.ts), so both sides always agree.
+ * (the gateway's gateway/authorization/) and every subgraph uses it around
+ * its resolvers (subgraph.ts), so both sides always agree.
  *
  * Semantics (the same on both sides):
  * - on a field: selecting that field needs the rule;
@@ -17,11 +17,10 @@
  *   gateway's own identity (which exists only for schema loading).
  */
 import { GraphQLError, Kind, type ConstDirectiveNode, type ConstValueNode, type DocumentNode } from 'graphql';
-import type { PublicErrorCode } from '../errors.js';
+import { UNAUTHORIZED_CODE } from '../errors.js';
 import type { Identity } from '../identity.js';
 
-/** The error code of a field or type the caller may not see, at the gateway and in subgraphs. */
-export const UNAUTHORIZED_CODE = 'UNAUTHORIZED_FIELD_OR_TYPE' satisfies PublicErrorCode;
+export { UNAUTHORIZED_CODE };
 
 export function unauthorizedError(): GraphQLError {
   return new GraphQLError('Unauthorized field or type', { extensions: { code: UNAUTHORIZED_CODE } });

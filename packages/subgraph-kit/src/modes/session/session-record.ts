@@ -1,10 +1,10 @@
 /**
  * The session record: the contract between the gateway (which writes it into
  * the session at login) and every subgraph (which reads it from the shared
- * store, read only). Format: docs/design.md, "Session record".
+ * store, read only), and where the store keeps it. Format: docs/design.md in
+ * the gateway's repository, "The session record".
  */
 import type { Identity, SignedInUser } from '../../identity.js';
-import type { ProviderSignIn } from '../contract.js';
 
 /** What the gateway keeps in a session once the caller has logged in. */
 export interface SessionAuth {
@@ -17,13 +17,20 @@ export interface SessionAuth {
   absoluteExpiresAt: number;
 }
 
-declare module 'express-session' {
-  interface SessionData {
-    auth?: SessionAuth;
-    /** Signed in through an OpenID Connect provider: its session, subject and tokens (the gateway's only). */
-    provider?: ProviderSignIn;
-  }
+/** A session as the store holds it: express-session's JSON, with the record under `auth` once the caller logged in. */
+export interface StoredSession {
+  auth?: SessionAuth;
+  [field: string]: unknown;
 }
+
+/** Redis: the key of session `<id>` is this prefix and the id (fixed: subgraphs know no namespace). */
+export const SESSION_KEY_PREFIX = 'fag:sess:';
+
+/** SQLite: the sessions table (`expires_at` in ms since the epoch; a row past it is no session). */
+export const SESSIONS_TABLE_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS sessions (sid TEXT PRIMARY KEY, sess TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
+`;
 
 /** The header that carries the session id from the gateway to a subgraph. */
 export const SESSION_ID_HEADER = 'x-session-id';

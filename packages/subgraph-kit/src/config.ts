@@ -1,0 +1,174 @@
+/**
+ * A subgraph's settings, validated once, before the kit is built: from the
+ * environment (configFromEnv: the variables every process of a deployment
+ * reads) or passed in code (defineConfig). A bad value is a ConfigError
+ * naming the setting — the variable, or the option — what it accepts and
+ * what it got.
+ *
+ * | setting | variable | option | default |
+ * | --- | --- | --- | --- |
+ * | auth mode | `AUTH_MODE` | `mode` | `token` |
+ * | this subgraph's name: the audience of its identity tokens | `SUBGRAPH_NAME` | `name` | — (required) |
+ * | where the gateway's public keys are | `GATEWAY_JWKS_URL` | `gatewayJwksUrl` | `http://localhost:4000/.well-known/jwks.json` |
+ * | the gateway's issuer id (`iss`) | `GATEWAY_ISSUER` | `gatewayIssuer` | the origin of the JWKS URL |
+ * | the shared session store (session mode) | `SHARED_STORE` or `SESSION_STORE` | `store` | `sqlite:.data/sessions.db` |
+ * | production (no `x-auth-cost`) | `NODE_ENV=production` | `production` | false |
+ */
+import path from 'node:path';
+import { ConfigError, httpUrl, oneOf, optional, type Env } from './env.js';
+import { MODE_NAMES, type ModeName } from './modes/index.js';
+
+/** Subgraph names become token audiences (and, in the gateway's repository, folder names and log prefixes). */
+export const SUBGRAPH_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+
+export const DEFAULT_GATEWAY_JWKS_URL = 'http://localhost:4000/.well-known/jwks.json';
+export const DEFAULT_STORE = 'sqlite:.data/sessions.db';
+
+/** The shared store: one SQLite file (one machine) or one Redis (many). */
+export type StoreConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'redis'; url: string };
+
+/** Settings as validated: what createSubgraphKit takes. */
+export interface SubgraphKitConfig {
+  readonly mode: ModeName;
+  /** This subgraph's name, as the gateway lists it: the `aud` its identity tokens carry. */
+  readonly name: string;
+  /** `iss` of the gateway's identity tokens: no other issuer is accepted. */
+  readonly gatewayIssuer: string;
+  readonly gatewayJwksUrl: string;
+  /** Where session mode reads sessions (read only). */
+  readonly store: StoreConfig;
+  /** Production: no `x-auth-cost` header. */
+  readonly production: boolean;
+}
+
+/** Settings passed in code; what is left out takes its default. */
+export interface SubgraphKitSettings {
+  /** `token` (default) or `session`. */
+  mode?: string;
+  name: string;
+  gatewayJwksUrl?: string;
+  gatewayIssuer?: string;
+  /** `sqlite:<path>` or `redis://host:port`, or the parsed form. */
+  store?: string | StoreConfig;
+  production?: boolean;
+}
+
+const VALIDATED = Symbol('subgraph-kit config');
+
+/** Whether `value` came out of configFromEnv or defineConfig. */
+export function isValidatedConfig(value: unknown): value is SubgraphKitConfig {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[VALIDATED] === true;
+}
+
+/** The setting names a message uses: variables, or options. */
+interface Labels {
+  mode: string;
+  name: string;
+  gatewayJwksUrl: string;
+  store: string;
+}
+
+interface RawSettings {
+  mode: string | undefined;
+  name: string | undefined;
+  gatewayJwksUrl: string | undefined;
+  gatewayIssuer: string | undefined;
+  store: StoreConfig | string | undefined;
+  production: boolean;
+}
+
+function validate(raw: RawSettings, labels: Labels): SubgraphKitConfig {
+  const mode = oneOf({ [labels.mode]: raw.mode }, labels.mode, MODE_NAMES, 'token');
+  if (raw.name === undefined || !SUBGRAPH_NAME_PATTERN.test(raw.name)) {
+    throw new ConfigError(labels.name, `this subgraph's name as the gateway lists it: lowercase letters, digits and "-" (${SUBGRAPH_NAME_PATTERN})`, raw.name);
+  }
+  const gatewayJwksUrl = httpUrl({ [labels.gatewayJwksUrl]: raw.gatewayJwksUrl }, labels.gatewayJwksUrl, DEFAULT_GATEWAY_JWKS_URL);
+  // Unset: the gateway's default, the origin its keys are served from.
+  const issuer = raw.gatewayIssuer ?? new URL(gatewayJwksUrl).origin;
+  const store = typeof raw.store === 'object' ? checkedStore(raw.store, labels.store) : parseStoreValue(raw.store ?? DEFAULT_STORE, labels.store);
+  const config = { mode, name: raw.name, gatewayIssuer: issuer, gatewayJwksUrl, store, production: raw.production };
+  Object.defineProperty(config, VALIDATED, { value: true });
+  return Object.freeze(config);
+}
+
+/** `sqlite:<path>` (relative to the working folder) or `redis://host:port` (`rediss://` with TLS). */
+export function parseStoreValue(raw: string, variable: string): StoreConfig {
+  const value = raw.trim();
+  if (value.startsWith('sqlite:') && value.length > 'sqlite:'.length) {
+    return { kind: 'sqlite', path: path.resolve(value.slice('sqlite:'.length)) };
+  }
+  if (/^rediss?:\/\/[^/]/.test(value) && URL.canParse(value)) return { kind: 'redis', url: value };
+  throw new ConfigError(variable, '"sqlite:<path>" or "redis://host:port"', raw);
+}
+
+function checkedStore(store: StoreConfig, label: string): StoreConfig {
+  if (store.kind === 'sqlite' && typeof store.path === 'string' && store.path !== '') return { kind: 'sqlite', path: path.resolve(store.path) };
+  if (store.kind === 'redis' && typeof store.url === 'string') return parseStoreValue(store.url, label);
+  throw new ConfigError(label, '{ kind: "sqlite", path } or { kind: "redis", url }', JSON.stringify(store));
+}
+
+/**
+ * SHARED_STORE names the store; SESSION_STORE, its name from before there
+ * was more than sessions in it, keeps working. Set both, they must agree.
+ */
+export function parseStore(env: Env): StoreConfig {
+  const shared = optional(env, 'SHARED_STORE');
+  const session = optional(env, 'SESSION_STORE');
+  if (shared !== undefined && session !== undefined && shared !== session) {
+    throw new ConfigError('SHARED_STORE', 'the same as SESSION_STORE when both are set (SESSION_STORE is its older name)', shared);
+  }
+  const variable = shared !== undefined ? 'SHARED_STORE' : 'SESSION_STORE';
+  return parseStoreValue(shared ?? session ?? DEFAULT_STORE, variable);
+}
+
+/**
+ * The settings from the environment. `name` given here (the subgraph knows
+ * its own name) wins over SUBGRAPH_NAME.
+ */
+export function configFromEnv(options: { name?: string; env?: Env } = {}): SubgraphKitConfig {
+  const env = options.env ?? process.env;
+  const store = parseStore(env);
+  return validate(
+    {
+      mode: optional(env, 'AUTH_MODE'),
+      name: options.name ?? optional(env, 'SUBGRAPH_NAME'),
+      gatewayJwksUrl: optional(env, 'GATEWAY_JWKS_URL'),
+      gatewayIssuer: optional(env, 'GATEWAY_ISSUER'),
+      store,
+      production: optional(env, 'NODE_ENV') === 'production',
+    },
+    {
+      mode: 'AUTH_MODE',
+      name: options.name !== undefined ? 'subgraph name' : 'SUBGRAPH_NAME',
+      gatewayJwksUrl: 'GATEWAY_JWKS_URL',
+      store: optional(env, 'SHARED_STORE') !== undefined ? 'SHARED_STORE' : 'SESSION_STORE',
+    },
+  );
+}
+
+/** The settings passed in code, validated; a bad one is a ConfigError naming the option. */
+export function defineConfig(settings: SubgraphKitSettings): SubgraphKitConfig {
+  if (isValidatedConfig(settings)) return settings;
+  const text = (value: unknown, label: string): string | undefined => {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw new ConfigError(label, 'a string', JSON.stringify(value));
+    return value.trim() === '' ? undefined : value.trim();
+  };
+  if (settings.production !== undefined && typeof settings.production !== 'boolean') {
+    throw new ConfigError('production', 'true or false', JSON.stringify(settings.production));
+  }
+  const store = typeof settings.store === 'object' && settings.store !== null ? settings.store : text(settings.store, 'store');
+  return validate(
+    {
+      mode: text(settings.mode, 'mode'),
+      name: typeof settings.name === 'string' ? settings.name : undefined,
+      gatewayJwksUrl: text(settings.gatewayJwksUrl, 'gatewayJwksUrl'),
+      gatewayIssuer: text(settings.gatewayIssuer, 'gatewayIssuer'),
+      store,
+      production: settings.production ?? false,
+    },
+    { mode: 'mode', name: 'name', gatewayJwksUrl: 'gatewayJwksUrl', store: 'store' },
+  );
+}

@@ -1,0 +1,74 @@
+/**
+ * The refusals a caller can see from authentication and authorization, at
+ * the gateway and in every subgraph, with their HTTP statuses. Clients,
+ * gateways and tests rely on the code, never on the message text, so a code
+ * is never renamed once it has shipped. The gateway's own repository adds
+ * the codes only it answers (limits, readiness, OAuth) to this table.
+ *
+ * A subgraph answers five of them: TOKEN_MISSING, TOKEN_INVALID and
+ * TOKEN_EXPIRED (401), KEYS_UNAVAILABLE and SESSION_STORE_UNAVAILABLE (503);
+ * and UNAUTHORIZED_FIELD_OR_TYPE inside a GraphQL answer.
+ */
+import { GraphQLError } from 'graphql';
+
+/** The codes AuthError carries, with their statuses. */
+export const AUTH_ERROR_STATUS = {
+  /** Login with an unknown user or a wrong password (the two are not told apart). The gateway's only. */
+  INVALID_CREDENTIALS: 401,
+  /** A subgraph was called without the gateway's identity token. */
+  TOKEN_MISSING: 401,
+  /** Malformed, forged, wrong alg/typ/iss/aud, unknown key: anything but a good token. */
+  TOKEN_INVALID: 401,
+  /** A well-formed token from the right issuer whose lifetime is over. */
+  TOKEN_EXPIRED: 401,
+  /** A good token that was revoked before its end: its owner logged out, or its sign-in was revoked. The gateway's only. */
+  TOKEN_REVOKED: 401,
+  /** The keys needed to verify a token could not be fetched (JWKS unreachable). */
+  KEYS_UNAVAILABLE: 503,
+  /** The session store (or the login-limit store on it) did not answer in time. */
+  SESSION_STORE_UNAVAILABLE: 503,
+} as const satisfies Record<string, number>;
+
+/** The codes of authentication refusals: what AuthError carries. */
+export type AuthErrorCode = keyof typeof AUTH_ERROR_STATUS;
+
+/** The refusals a subgraph answers a request with, before any resolver runs. */
+export const SUBGRAPH_REFUSAL_CODES = ['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'KEYS_UNAVAILABLE', 'SESSION_STORE_UNAVAILABLE'] as const satisfies readonly AuthErrorCode[];
+
+export type SubgraphRefusalCode = (typeof SUBGRAPH_REFUSAL_CODES)[number];
+
+/** The error code of a field or type the caller may not see, at the gateway and in subgraphs: the field is null, the answer 200. */
+export const UNAUTHORIZED_CODE = 'UNAUTHORIZED_FIELD_OR_TYPE';
+export const UNAUTHORIZED_STATUS = 200;
+
+/** An error meant for the client: its code and status are public, its message is written for them. */
+export class CodedError<Code extends string = string> extends Error {
+  constructor(
+    readonly code: Code,
+    readonly status: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'CodedError';
+  }
+}
+
+/** A refusal for an authentication reason: a credential that is missing, bad, or cannot be checked now. */
+export class AuthError extends CodedError<AuthErrorCode> {
+  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, AUTH_ERROR_STATUS[code], message, options);
+    this.name = 'AuthError';
+  }
+}
+
+/**
+ * The edge conversion for GraphQL endpoints: Apollo Server (and
+ * graphql-yoga) turn `extensions.http.status` into the response status, so
+ * a bad token is an HTTP 401, not a GraphQL 200 with an error inside.
+ */
+export function toGraphQLError(error: CodedError): GraphQLError {
+  return new GraphQLError(error.message, {
+    extensions: { code: error.code, http: { status: error.status } },
+  });
+}
