@@ -16,7 +16,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { keyPolicy, loadSigningKeys, writeNewKey, type LoadedKey } from '../gateway/auth/signing-keys.js';
 import { keyStates, type KeyPolicy } from '../gateway/auth/key-states.js';
 import { runMain } from '../shared/config/env.js';
@@ -34,8 +33,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const stamp = (date: Date) => date.toISOString().replace(/[:.]/g, '-');
 
 async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { dir: { type: 'string' } }, strict: true });
-  const config = loadGatewayConfig({ ...process.env, ...(values.dir ? { GATEWAY_KEYS_DIR: values.dir } : {}) });
+  const { positionals, dir } = commandLine(process.argv.slice(2));
+  const config = loadGatewayConfig({ ...process.env, ...(dir ? { GATEWAY_KEYS_DIR: dir } : {}) });
   const policy = keyPolicy(config);
   const ring = await loadSigningKeys(config.keysDir, policy);
   const keys = ring.loaded();
@@ -53,8 +52,27 @@ async function main(): Promise<void> {
     case 'prune':
       return prune(config.keysDir, keys, policy);
     default:
-      throw new KeysError('USAGE', 'usage: npm run keys -- list | rotate | retire <kid> | prune [--dir GATEWAY_KEYS_DIR]');
+      throw new KeysError('USAGE', USAGE);
   }
+}
+
+const USAGE = 'usage: npm run keys -- list | rotate | retire <kid> | prune [--dir GATEWAY_KEYS_DIR]';
+
+/**
+ * `--dir <path>` (or `--dir=<path>`), and the rest as words: a kid is
+ * base64url and may begin with "-", so nothing else is read as an option.
+ */
+function commandLine(argv: string[]): { positionals: string[]; dir?: string } {
+  const positionals: string[] = [];
+  let dir: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--dir' && i + 1 < argv.length) dir = argv[++i];
+    else if (arg.startsWith('--dir=')) dir = arg.slice('--dir='.length);
+    else if (arg.startsWith('--') && arg !== '--') throw new KeysError('USAGE', `unknown option ${arg}; ${USAGE}`);
+    else if (arg !== '--') positionals.push(arg);
+  }
+  return { positionals, ...(dir !== undefined ? { dir } : {}) };
 }
 
 function list(keys: LoadedKey[], policy: KeyPolicy): void {

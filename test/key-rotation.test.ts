@@ -146,12 +146,18 @@ describe('npm run keys refuses, with a code, and changes nothing', () => {
     const [only] = list.stdout.trim().split('\n');
     const kid = only.split('  ')[0];
     const before = fs.readdirSync(dir);
-    for (const [args, code] of [[['retire', kid], 'LAST_KEY'], [['retire', 'no-such-kid'], 'KEY_NOT_FOUND'], [['shred'], 'USAGE']] as const) {
+    for (const [args, code] of [[['retire', kid], 'LAST_KEY'], [['retire', 'no-such-kid'], 'KEY_NOT_FOUND'], [['shred'], 'USAGE'], [['list', '--force'], 'USAGE']] as const) {
       const answer = await keys([...args], env);
       expect(answer.code, answer.stderr).toBe(1);
       expect(answer.stderr.trim().split('\n')).toHaveLength(1);
       expect(answer.stderr).toMatch(new RegExp(`^keys: ${code}: `));
     }
     expect(fs.readdirSync(dir)).toEqual(before);
+  });
+
+  it('takes a kid that begins with "-" as a kid, not an option', async () => {
+    const answer = await keys(['retire', '-Sno-such-kid'], { GATEWAY_KEYS_DIR: dir });
+    expect(answer.code, answer.stderr).toBe(1);
+    expect(answer.stderr).toMatch(/^keys: KEY_NOT_FOUND: no key with kid "-Sno-such-kid"/);
   });
 });
