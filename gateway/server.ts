@@ -41,6 +41,12 @@ export interface GatewayOptions {
   users?: UserDirectory;
   /** Also export Node's process metrics (the entry point sets it; in-process test servers do not). */
   processMetrics?: boolean;
+  /**
+   * Replaces the auth strategy AUTH_MODE would build. Programmatic only, and
+   * only for the benchmark's auth-off variant (scripts/bench): no environment
+   * variable or config value reaches it, so a normal start never skips auth.
+   */
+  strategy?: GatewayAuthStrategy;
 }
 
 export interface RunningGateway extends RunningServer {
@@ -61,7 +67,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const metrics = createGatewayMetrics({ processMetrics: options.processMetrics });
   const keys = await loadSigningKeys(config.keysDir);
   checkSubgraphList(config.subgraphsFile);
-  const strategy = await AUTH_MODES[config.authMode].gateway({ config, keys, logger, observer: metrics });
+  const strategy = options.strategy ?? (await AUTH_MODES[config.authMode].gateway({ config, keys, logger, observer: metrics }));
   const gatewayCaller: Caller = { identity: gatewayIdentity(config) };
   const buildService = ({ name, url }: { name: string; url?: string }) =>
     new IdentityDataSource(name, url!, strategy.propagation, gatewayCaller, { metrics, logger });
