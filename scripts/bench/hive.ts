@@ -18,11 +18,13 @@
  * no JIT: the Guild's own runs add `--jit`, an extra plugin not installed
  * here). With `jwt`, the JWT plugin (`useJWT` from
  * @graphql-mesh/plugin-jwt-auth, what the CLI's `jwt` option installs)
- * verifies the client's access token on every request and forwards its
- * claims to each subgraph in `extensions.jwt` (its default).
+ * verifies the client's access token on every request (it has no cache)
+ * against an inline public key, handed over as a parsed KeyObject as this
+ * gateway holds its own keys, and forwards the claims to each subgraph in
+ * `extensions.jwt` (its default).
  */
 import { execFileSync } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -105,7 +107,7 @@ interface HiveRuntime {
 interface HiveEntry {
   createGatewayRuntime(config: Record<string, unknown>): HiveRuntime;
   useJWT(options: Record<string, unknown>): unknown;
-  createInlineSigningKeyProvider(key: string): unknown;
+  createInlineSigningKeyProvider(key: string | KeyObject): unknown;
   extractFromHeader(options: { name: string; prefix?: string }): unknown;
 }
 
@@ -148,7 +150,8 @@ export async function startHiveGateway(
       ? {
           plugins: () => [
             hive.useJWT({
-              signingKeyProviders: [hive.createInlineSigningKeyProvider(jwt.publicKeyPem)],
+              // A KeyObject, parsed once: given the PEM string, jsonwebtoken would parse it again on every request.
+              signingKeyProviders: [hive.createInlineSigningKeyProvider(createPublicKey(jwt.publicKeyPem))],
               tokenLookupLocations: [hive.extractFromHeader({ name: 'authorization', prefix: 'Bearer' })],
               tokenVerification: { algorithms: ['ES256'], issuer: jwt.issuer, audience: jwt.issuer },
               reject: { missingToken: true, invalidToken: true },
