@@ -40,7 +40,8 @@ function packageVersion(name: string): string {
 function gitRevision(): string {
   try {
     const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
+    // The report's own files do not make the code dirty (they may be written before this runs).
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/RESULTS.md', ':!bench/ratios.svg'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
     return dirty ? `${rev} (with uncommitted changes)` : rev;
   } catch {
     return 'unknown';
@@ -424,7 +425,8 @@ export function writeReport(result: BenchResult, outDir: string): WrittenReport 
   fs.mkdirSync(outDir, { recursive: true });
   const chartFile = path.join(outDir, 'ratios.svg');
   const resultsFile = path.join(outDir, 'RESULTS.md');
+  const text = markdown(result, path.basename(chartFile));
   fs.writeFileSync(chartFile, ratioChart(result));
-  fs.writeFileSync(resultsFile, markdown(result, path.basename(chartFile)));
+  fs.writeFileSync(resultsFile, text);
   return { resultsFile, chartFile };
 }
