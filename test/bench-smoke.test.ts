@@ -27,12 +27,12 @@ beforeAll(async () => {
     durationSeconds: 0.25,
     warmupSeconds: 0.1,
     // A fixed number of requests per sample, so a busy machine slows the run down but never empties a sample.
-    requestsPerSample: 12,
+    requestsPerSample: 10,
     connections: 2,
     redisUrl: REDIS_URL,
-    // The profiling path runs too, briefly, on the heavy query (stock, Hive, token), so it cannot rot unnoticed.
+    // The profiling path runs too, briefly, on the heavy query (stock and token mode), so it cannot rot unnoticed.
     profile: 'always',
-    profileVariants: ['h', 't'],
+    profileVariants: ['t'],
     profileSeconds: 0.5,
     profileDir: dir,
     log: () => {},
@@ -65,7 +65,7 @@ describe('the benchmark, in a smoke run', () => {
       expect(r.samples, name).toHaveLength(1);
       for (const s of r.samples) {
         expect([s.errors, s.non2xx, s.mismatches], name).toEqual([0, 0, 0]);
-        expect(s.requests, name).toBeGreaterThanOrEqual(12);
+        expect(s.requests, name).toBeGreaterThanOrEqual(10);
       }
       expect(r.allResponsesVerified, name).toBe(true);
       expect(r.answersMatchBaseline, name).toBe(true);
@@ -107,8 +107,15 @@ describe('the benchmark, in a smoke run', () => {
       const fetches = row('a', query).probe.subgraphFetches;
       // auth off: nothing at all
       expect(row('n', query).probe.authCost).toMatchObject({ tokensSigned: 0, tokenCacheHits: 0, tokensVerified: 0, verifyCacheHits: 0, storeReads: 0 });
-      // token: nothing signed, nothing verified: both caches answer, for every fetch
-      expect(row('t', query).probe.authCost).toMatchObject({ tokensSigned: 0, tokenCacheHits: fetches, tokensVerified: 0, verifyCacheHits: fetches, storeReads: 0 });
+      // token: both caches answer every fetch, except where an identity token came up for renewal (one per subgraph
+      // per ~50 s: a slow run can catch one in this probe), which is signed once and verified by its subgraph
+      const token = row('t', query).probe.authCost!;
+      expect(token.tokensSigned + token.tokenCacheHits, query).toBe(fetches);
+      expect(token.tokensVerified + token.verifyCacheHits, query).toBe(fetches);
+      expect(token.tokensSigned, query).toBeLessThanOrEqual(4);
+      expect(token.tokensVerified, query).toBeLessThanOrEqual(fetches === 1 ? 1 : 4 * token.tokensSigned);
+      if (token.tokensSigned === 0) expect(token.tokensVerified, query).toBe(0);
+      expect(token.storeReads, query).toBe(0);
       // session: one read at the gateway and one per subgraph fetch
       for (const id of withRedis ? (['s', 'r'] as const) : (['s'] as const)) {
         expect(row(id, query).probe.authCost).toMatchObject({ tokensSigned: 0, tokensVerified: 0, storeReads: fetches + 1 });
@@ -140,7 +147,7 @@ describe('the benchmark, in a smoke run', () => {
   });
 
   it('profiles gateway replicas on the heavy query and says where their time goes', () => {
-    expect(result.profiles.map((p) => p.variant.id)).toEqual(['a', 'h', 't']);
+    expect(result.profiles.map((p) => p.variant.id)).toEqual(['a', 't']);
     for (const profile of result.profiles) {
       expect(profile.query.id).toBe('heavy');
       expect(profile.summary.requests, profile.variant.label).toBeGreaterThan(0);

@@ -34,7 +34,7 @@ import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { SignJWT } from 'jose';
 import { prepareSupergraph } from '../../gateway/authorization/prepare-supergraph.js';
-import { BENCH_IDENTITY } from './baseline.js';
+import { BENCH_IDENTITY } from './auth-off.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const PEERS_DIR = path.join(here, 'peers');
@@ -50,7 +50,8 @@ export function ensurePeers(log: (line: string) => void = () => {}): void {
   if (fs.existsSync(STAMP) && fs.readFileSync(STAMP, 'utf8') === digest) return;
   log('installing the benchmark peers (npm ci in scripts/bench/peers, once per lockfile)…');
   // Install scripts are not needed by anything the benchmark runs.
-  execFileSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
+  // --prefix: under `npm run`/`npm test` the environment names the product's folder (npm_config_local_prefix).
+  execFileSync('npm', ['ci', '--prefix', PEERS_DIR, '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd: PEERS_DIR,
     stdio: ['ignore', 'ignore', 'inherit'],
     timeout: 300_000,

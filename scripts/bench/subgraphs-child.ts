@@ -12,7 +12,7 @@ import { loadSubgraphConfig } from '../../shared/config/subgraph.js';
 import { silentLogger } from '../../shared/observability/logger.js';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../../shared/subgraph-server.js';
 import { DEMO_SUBGRAPHS } from '../../subgraphs/demo.js';
-import { noAuthAuthenticator } from './baseline.js';
+import { noAuthAuthenticator } from './auth-off.js';
 import { cpuMs, serveParent } from './child.js';
 import { PUBLIC_SUBGRAPHS } from './public/index.js';
 
