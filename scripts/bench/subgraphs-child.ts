@@ -22,7 +22,7 @@ export const GRAPHS: Record<GraphId, SubgraphDefinition[]> = { demo: DEMO_SUBGRA
 
 export interface SubgraphsSpec {
   env: Record<string, string>;
-  /** No authentication at all: a fixed caller (scripts/bench/baseline.ts). */
+  /** No authentication at all: a fixed caller (scripts/bench/auth-off.ts). */
   noAuth: boolean;
 }
 

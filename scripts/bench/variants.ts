@@ -7,7 +7,7 @@
  * with its JWT plugin — and this gateway with authentication switched off,
  * in token mode, and in session mode on SQLite and on Redis. The peers and
  * this gateway with auth off run over subgraphs with auth switched off (a
- * fixed caller, scripts/bench/baseline.ts); token and session mode over the
+ * fixed caller, scripts/bench/auth-off.ts); token and session mode over the
  * same subgraph code with this project's auth in the gateway's mode.
  *
  * Queries: the demo graph's two (subgraphs/demo.ts) and the public
