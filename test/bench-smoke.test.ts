@@ -79,6 +79,8 @@ describe('the benchmark, in a smoke run', () => {
         expect(ratio.max, name).toBeGreaterThanOrEqual(ratio.median);
       }
     }
+    expect(result.warmups.responses).toBeGreaterThan(0);
+    expect(result.warmups.failed).toBe(0);
     for (const query of QUERY_IDS) {
       expect(row('a', query).ratio.median).toBe(1);
       expect(row('a', query).cpuRatio.median).toBe(1);

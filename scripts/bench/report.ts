@@ -168,8 +168,11 @@ export function markdown(result: BenchResult, chartFile: string): string {
     '',
     `Under load every response body was compared with \`{"data":\` + that canonical answer (then only this gateway's \`extensions\`, no errors):`,
     bad === 0
-      ? `all ${verifiedResponses} measured responses (and the warm-ups') were right; none failed.`
+      ? `all ${verifiedResponses} measured responses were right; none failed.`
       : `**${bad} of ${verifiedResponses} measured responses failed or were wrong** (✗ in the tables; see the samples at the end).`,
+    result.warmups.failed === 0
+      ? `The ${result.warmups.responses} warm-up responses, checked the same way and not counted, were right too.`
+      : `**${result.warmups.failed} of the ${result.warmups.responses} warm-up responses failed or were wrong** (not counted in the figures).`,
     '',
   );
 

@@ -126,6 +126,8 @@ export interface BenchResult {
   variants: VariantDef[];
   queries: QueryDef[];
   skipped: { variant: VariantDef; reason: string }[];
+  /** Warm-up responses (checked like the measured ones, then discarded), and how many failed or were wrong. */
+  warmups: { responses: number; failed: number };
   /** The answer of each query every variant gave (canonical data): its digest and size. */
   answers: { query: QueryDef; sha256: string; bytes: number; expected: boolean }[];
   rows: Row[];
@@ -222,9 +224,10 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       if (phase !== 'sample' && phase !== 'profile') return undefined;
       return Math.max(options.connections * 2, Math.round((ratePerSecond ?? 0) * phases[phase].seconds));
     };
-    const loadOf = (variant: RunningVariant, query: QueryDef, phase: keyof typeof phases, url = variant.urls[query.graph], ratePerSecond?: number): Promise<LoadResult> => {
+    const warmups = { responses: 0, failed: 0 };
+    const loadOf = async (variant: RunningVariant, query: QueryDef, phase: keyof typeof phases, url = variant.urls[query.graph], ratePerSecond?: number): Promise<LoadResult> => {
       const amount = amountFor(phase, ratePerSecond);
-      return runLoad({
+      const load = await runLoad({
         url: `${url}/graphql`,
         headers: variant.credential,
         body: JSON.stringify({ query: query.query }),
@@ -233,6 +236,11 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
         ...(amount ? { amount } : {}),
         verifyBody: checks.get(query.id)!,
       });
+      if (phase !== 'sample' && phase !== 'profile') {
+        warmups.responses += load.requests;
+        warmups.failed += load.errors + load.non2xx + load.mismatches;
+      }
+      return load;
     };
 
     log(`warming up every variant (${options.warmupSeconds * 2} s per query)…`);
@@ -378,6 +386,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       variants: running.map((v) => v.def),
       queries,
       skipped,
+      warmups,
       answers: queries.map((query) => {
         const answer = reference.get(query.id)!;
         return { query, sha256: answer.sha256, bytes: answer.bytes, expected: query.expected !== undefined && answer.sha256 === query.expected.sha256 };
