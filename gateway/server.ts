@@ -44,6 +44,12 @@ export interface GatewayOptions {
   users?: UserDirectory;
   /** Also export Node's process metrics (the entry point sets it; in-process test servers do not). */
   processMetrics?: boolean;
+  /**
+   * Replaces the auth strategy AUTH_MODE would build. Programmatic only, and
+   * only for the benchmark's auth-off variant (scripts/bench): no environment
+   * variable or config value reaches it, so a normal start never skips auth.
+   */
+  strategy?: GatewayAuthStrategy;
 }
 
 export interface RunningGateway extends RunningServer {
@@ -62,7 +68,7 @@ export function gatewayIdentity(config: GatewayConfig): Identity {
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ service: 'gateway', ...config.logging });
   const metrics = createGatewayMetrics({ processMetrics: options.processMetrics });
-  const { keys, store, strategy } = await openAuth(config, logger, metrics);
+  const { keys, store, strategy } = await openAuth(config, logger, metrics, options.strategy);
   const gatewayCaller: Caller = { identity: gatewayIdentity(config) };
   const buildService = ({ name, url }: { name: string; url?: string }) =>
     new IdentityDataSource(name, url!, strategy.propagation, gatewayCaller, { metrics, logger });
@@ -129,7 +135,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
 }
 
 /** The signing keys, the shared store and the auth mode's gateway end: what authenticates callers. */
-async function openAuth(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics) {
+async function openAuth(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics, replacement?: GatewayAuthStrategy) {
   const keys = await loadSigningKeys(config.keysDir, { ...keyPolicy(config), watch: true, logger });
   checkSubgraphList(config.subgraphsFile);
   const store = await openStore(config.store, {
@@ -138,7 +144,7 @@ async function openAuth(config: GatewayConfig, logger: Logger, metrics: GatewayM
     defaultSessionTtlSeconds: config.sessionIdleTimeoutSeconds,
     onOutage: (error) => logger.warn(`shared store unavailable: ${error.message}`),
   });
-  const strategy = await AUTH_MODES[config.authMode].gateway({ config, keys, store, logger, observer: metrics });
+  const strategy = replacement ?? (await AUTH_MODES[config.authMode].gateway({ config, keys, store, logger, observer: metrics }));
   return { keys, store, strategy };
 }
 

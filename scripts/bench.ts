@@ -1,11 +1,14 @@
 /**
- * `npm run bench`: the auth modes side by side, measured in one interleaved
- * run on loopback. Writes bench/RESULTS.md and bench/ratios.svg and prints
- * the table. Flags (all optional):
+ * `npm run bench`: this gateway (auth off, token mode, session mode) beside
+ * stock Apollo Gateway and Hive Gateway (with and without its JWT plugin),
+ * on the demo graph and on the Guild's public federation benchmark, measured
+ * in one interleaved run on loopback. Writes bench/RESULTS.md and
+ * bench/ratios.svg and prints the table. Flags (all optional):
  *
  *   --rounds N  --duration S  --warmup S  --connections N
- *   --only b,d            run (a) and only these variants
- *   --redis-url URL       where variant (d) finds Redis (default redis://127.0.0.1:6379)
+ *   --only t,r            run (a) and only these variants: a Apollo Gateway, h Hive Gateway,
+ *                         j Hive + JWT, n ours with auth off, t token, s session/SQLite, r session/Redis
+ *   --redis-url URL       where variant (r) finds Redis (default redis://127.0.0.1:6379)
  *   --profile auto|always|never   profile a gateway replica with node --cpu-prof
  *                         (auto: only when a target is missed); --profile-seconds S
  *   --out DIR             where RESULTS.md and ratios.svg go (default bench/)
@@ -17,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './bench/child.js';
 import { consoleTable, writeReport } from './bench/report.js';
 import { DEFAULTS, runBenchmark, type BenchOptions } from './bench/run.js';
-import type { VariantId } from './bench/variants.js';
+import { VARIANTS, type VariantId } from './bench/variants.js';
 
 function fail(message: string): never {
   console.error(`bench: ${message}`);
@@ -58,7 +61,8 @@ const quick = values.quick === true;
 const profile = values.profile ?? DEFAULTS.profile;
 if (profile !== 'auto' && profile !== 'always' && profile !== 'never') fail('--profile must be auto, always or never');
 const only = values.only?.split(',').map((id) => id.trim()) as VariantId[] | undefined;
-if (only?.some((id) => !['a', 'b', 'c', 'd'].includes(id))) fail('--only takes variant letters a,b,c,d');
+const letters = VARIANTS.map((v) => v.id) as string[];
+if (only?.some((id) => !letters.includes(id))) fail(`--only takes variant letters ${letters.join(',')}`);
 
 const options: BenchOptions = {
   rounds: Math.round(number(values.rounds, 'rounds', quick ? 2 : DEFAULTS.rounds, 1)),

@@ -2,13 +2,8 @@
  * Variant (a), the yardstick: stock @apollo/gateway (IntrospectAndCompose,
  * the default RemoteGraphQLDataSource, no identity propagation) on the same
  * Express + Apollo Server adapter as ours, over the same subgraph code with
- * auth switched off.
- *
- * "Auth off" is a programmatic authenticator handed to startSubgraph: it
- * reads nothing from the request and answers a fixed caller, so resolvers
- * do exactly the work they do for that caller in the other variants and
- * only the cost of authentication differs. It exists only here: no
- * environment variable or config value can select it.
+ * auth switched off (noAuthAuthenticator, from ./auth-off.ts with the other
+ * switch, noAuthStrategy, for this gateway).
  */
 import { ApolloGateway, IntrospectAndCompose, type SupergraphManager } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -19,16 +14,7 @@ import type { Identity, SubgraphAuthenticator } from '@fedgw/subgraph-kit';
 import { prepareSupergraph } from '../../gateway/authorization/prepare-supergraph.js';
 import { listen, type RunningServer } from '../../shared/service/http.js';
 
-/** The benchmark's caller (demo user alice): what every variant answers for. */
-export const BENCH_IDENTITY: Identity = Object.freeze({ kind: 'user', id: 'u1', scopes: Object.freeze(['admin']) as string[] });
-
-export function noAuthAuthenticator(identity: Identity = BENCH_IDENTITY): SubgraphAuthenticator {
-  return {
-    identify: async () => identity,
-    readiness: async () => ({ ok: true }),
-    close: async () => {},
-  };
-}
+export { BENCH_IDENTITY, noAuthAuthenticator, noAuthStrategy } from './auth-off.js';
 
 /**
  * Stock IntrospectAndCompose, with one step: @apollo/gateway refuses a
@@ -47,6 +33,8 @@ function loadableSupergraph(subgraphs: { name: string; url: string }[]): Supergr
 }
 
 export async function startStockGateway(port: number, subgraphs: { name: string; url: string }[]): Promise<RunningServer> {
+  // As in gateway/server.ts: @apollo/gateway 2.14 otherwise sends usage telemetry and probes cloud metadata endpoints.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({ supergraphSdl: loadableSupergraph(subgraphs) });
   const apollo = new ApolloServer({
     gateway,

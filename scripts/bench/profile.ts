@@ -45,7 +45,7 @@ export interface AreaTime {
  * by the authorization filter counts as authorization); a stack with none
  * is the work every federated gateway does, (a) included.
  */
-export const CONCERNS = ['authentication', 'authorization', 'observability', 'federation, GraphQL and HTTP'] as const;
+export const CONCERNS = ['authentication', 'authorization', 'request limits', 'observability', 'federation, GraphQL and HTTP'] as const;
 export type Concern = (typeof CONCERNS)[number];
 
 const CONCERN_PACKAGES: Record<string, Concern> = {
@@ -57,6 +57,14 @@ const CONCERN_PACKAGES: Record<string, Concern> = {
   'better-sqlite3': 'authentication',
   'cookie-signature': 'authentication',
   'uid-safe': 'authentication',
+  // Hive Gateway's JWT plugin and what it verifies with.
+  '@graphql-mesh/plugin-jwt-auth': 'authentication',
+  '@graphql-yoga/plugin-jwt': 'authentication',
+  jsonwebtoken: 'authentication',
+  jws: 'authentication',
+  jwa: 'authentication',
+  'ecdsa-sig-formatter': 'authentication',
+  '@envelop/generic-auth': 'authorization',
   pino: 'observability',
   'pino-http': 'observability',
   'pino-std-serializers': 'observability',
@@ -64,10 +72,12 @@ const CONCERN_PACKAGES: Record<string, Concern> = {
   'prom-client': 'observability',
 };
 
+/** This project's files, by concern (paths relative to the repository). */
 const CONCERN_FILES: [RegExp, Concern][] = [
-  [/^(gateway\/(client-auth|auth-mode|access-token|propagation|auth-cost-plugin|oidc)|shared\/(identity-token|jwt|session-store|verified-token-cache|auth-cost|subgraph-auth))\.ts$/, 'authentication'],
-  [/^(gateway|shared)\/(authorization|policies)\.ts$/, 'authorization'],
-  [/^(gateway\/logger|shared\/(logger|metrics|request-log|trace-context|operation-observer))\.ts$/, 'observability'],
+  [/^(shared\/auth-modes\/|gateway\/auth\/|shared\/(jwt|verified-token-cache|identity)\.ts$)/, 'authentication'],
+  [/^(gateway|shared)\/authorization\//, 'authorization'],
+  [/^gateway\/request-limits\.ts$/, 'request limits'],
+  [/^(shared\/observability\/|gateway\/auth-cost-plugin\.ts$)/, 'observability'],
 ];
 
 function concernOf(frame: CallFrame): Concern | undefined {

@@ -1,7 +1,9 @@
 /**
  * Turns a BenchResult into what people read: a console table, bench/RESULTS.md
  * (machine, versions, settings, every number from the run) and an SVG chart
- * of requests/s as a ratio of (a). Nothing here measures; nothing is typed in.
+ * of the headline: gateway CPU per request as a ratio of stock Apollo
+ * Gateway, with the spread between rounds. Nothing here measures; nothing
+ * is typed in.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,13 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './child.js';
 import { CONCERNS } from './profile.js';
-import { DEFAULTS, type BenchResult, type Row } from './run.js';
-import { QUERIES, type VariantId } from './variants.js';
+import { DEFAULTS, type BenchResult, type Ratio, type Row } from './run.js';
+import type { QueryDef, VariantId } from './variants.js';
 
 const PACKAGES = [
   '@apollo/gateway',
   '@apollo/server',
   '@apollo/subgraph',
+  '@apollo/composition',
   'graphql',
   'express',
   'express-session',
@@ -37,19 +40,29 @@ function packageVersion(name: string): string {
 function gitRevision(): string {
   try {
     const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
+    // The report's own files do not make the code dirty (they may be written before this runs).
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/RESULTS.md', ':!bench/ratios.svg'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
     return dirty ? `${rev} (with uncommitted changes)` : rev;
   } catch {
     return 'unknown';
   }
 }
 
+function cpuModel(): string {
+  const cpus = os.cpus();
+  const models = [...new Set(cpus.map((cpu) => cpu.model.trim()))];
+  return models.join(' / ') || '?';
+}
+
 const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
-const ratio = (value: number) => `${fixed(value, 3)}×`;
+const times = (value: number, digits = 2) => `${fixed(value, digits)}×`;
+/** `0.84× [0.80–0.88]`; just `1×` for (a) itself. */
+const ratioWithSpread = (r: Ratio, digits = 2) => (r.min === 1 && r.max === 1 ? '1×' : `${times(r.median, digits)} [${fixed(r.min, digits)}–${fixed(r.max, digits)}]`);
+const code = (query: QueryDef) => (query.id === 'heavy' ? '`TestQuery` (scripts/bench/public/index.ts)' : `\`${query.query}\``);
 
 function counts(row: Row): { signed: string; verified: string; reads: string } {
   const cost = row.probe.authCost;
-  if (!cost) return { signed: '0', verified: '0', reads: '0' };
+  if (!cost) return { signed: '–', verified: '–', reads: '–' };
   return {
     signed: `${cost.tokensSigned} (${cost.tokenCacheHits} from cache)`,
     verified: `${cost.tokensVerified} (${cost.verifyCacheHits} from cache)`,
@@ -73,99 +86,139 @@ export function commandFor(result: BenchResult): string {
   return flags.length ? `npm run bench -- ${flags.join(' ')}` : 'npm run bench';
 }
 
+const rowsOf = (result: BenchResult, query: QueryDef) => result.rows.filter((r) => r.query.id === query.id);
+
 export function consoleTable(result: BenchResult): string {
   const lines: string[] = [];
-  for (const query of QUERIES) {
-    lines.push('', `${query.id === 'me' ? '{ me { id name } }' : 'deep query'}:`);
+  for (const query of result.queries) {
+    lines.push('', `${query.short}:`);
     lines.push(
-      ['variant'.padEnd(20), 'req/s'.padStart(7), '× (a)'.padStart(7), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'gw CPU ms/req'.padStart(13), 'fetches'.padStart(7), '  signed', '  verified', '  store reads'].join(' '),
+      ['variant'.padEnd(26), 'gw CPU ms/req'.padStart(13), 'CPU × (a) [min–max]'.padStart(22), 'req/s'.padStart(7), 'req/s × (a) [min–max]'.padStart(22), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'fetches'.padStart(7)].join(' '),
     );
-    for (const row of result.rows.filter((r) => r.query.id === query.id)) {
-      const c = counts(row);
+    for (const row of rowsOf(result, query)) {
       lines.push(
         [
-          row.variant.label.padEnd(20),
+          row.variant.label.padEnd(26),
+          fixed(row.gatewayCpuMsPerRequest, 3).padStart(13),
+          ratioWithSpread(row.cpuRatio).padStart(22),
           fixed(row.rps, 0).padStart(7),
-          fixed(row.ratio, 3).padStart(7),
+          ratioWithSpread(row.ratio).padStart(22),
           fixed(row.p50, 2).padStart(7),
           fixed(row.p99, 2).padStart(7),
-          fixed(row.gatewayCpuMsPerRequest, 3).padStart(13),
           String(row.probe.subgraphFetches).padStart(7),
-          `  ${c.signed}`,
-          `  ${c.verified}`,
-          `  ${c.reads}`,
-        ].join(' '),
+        ].join(' ') + (row.allResponsesVerified ? '' : '  (some responses failed or were wrong)'),
       );
     }
   }
   lines.push('');
+  for (const answer of result.answers) {
+    if (answer.query.expected) lines.push(`${answer.query.id}: every variant answered ${answer.bytes} bytes, SHA-256 ${answer.sha256}${answer.expected ? ' = the expected response' : ' ≠ the expected response'}`);
+  }
   for (const skipped of result.skipped) lines.push(`skipped ${skipped.variant.label}: ${skipped.reason}`);
   for (const target of result.targets) {
-    lines.push(`target ${target.label}: ${target.status}${target.ratio !== undefined ? ` (${ratio(target.ratio)})` : ''}`);
+    lines.push(`target ${target.label}: ${target.status}${target.ratio !== undefined ? ` (${times(target.ratio, 3)})` : ''}`);
   }
   return lines.join('\n');
 }
 
 export function markdown(result: BenchResult, chartFile: string): string {
   const o = result.options;
-  const cpus = os.cpus();
   const out: string[] = [];
   const p = (...lines: string[]) => out.push(...lines);
+  const queries = result.queries;
+  const verifiedResponses = result.rows.reduce((n, r) => n + r.samples.reduce((m, s) => m + s.requests, 0), 0);
+  const bad = result.rows.flatMap((r) => r.samples.map((s) => s.errors + s.non2xx + s.mismatches)).reduce((a, b) => a + b, 0);
 
   p(
-    '# Benchmark: the auth modes side by side',
+    '# Benchmark: this gateway beside stock Apollo Gateway and Hive Gateway',
     '',
-    `Written by \`${commandFor(result)}\` (scripts/bench.ts) on ${result.finishedAt.toISOString()}, from commit ${gitRevision()}.`,
-    'Every number below comes from that one run; do not edit this file by hand, run the benchmark again.',
+    `Written by \`${commandFor(result)}\` (scripts/bench.ts) on ${result.finishedAt.toISOString()}, from commit ${gitRevision()},`,
+    `on ${os.availableParallelism()} CPUs (\`nproc\`) of ${cpuModel()}. Every number below comes from that one interleaved run;`,
+    'do not edit this file by hand, run the benchmark again. How to read it: [docs/benchmark.md](../docs/benchmark.md).',
     '',
-    '## Targets (deep query, requests/s as a ratio of (a), median of per-round ratios)',
+    '## Headline: gateway CPU per request',
     '',
-    '| target | measured | status |',
-    '| --- | --- | --- |',
+    `Median over ${o.rounds} rounds of the gateway process's CPU time (user + system) per request; in brackets, its ratio to (a) stock Apollo Gateway`,
+    'in the same round: median [min–max over the rounds]. Lower is cheaper. Requests/s, latency and the rest per query: [results](#results).',
+    '',
+    `| variant | ${queries.map((q) => q.short).join(' | ')} |`,
+    `| --- | ${queries.map(() => '---:').join(' | ')} |`,
   );
-  for (const t of result.targets) p(`| ${t.label} | ${t.ratio !== undefined ? ratio(t.ratio) : '–'} | ${t.status === 'skipped' ? 'skipped (variant not run)' : t.status} |`);
+  for (const variant of result.variants) {
+    const cells = queries.map((q) => {
+      const row = result.rows.find((r) => r.query.id === q.id && r.variant.id === variant.id);
+      return row ? `${fixed(row.gatewayCpuMsPerRequest, 2)} ms (${ratioWithSpread(row.cpuRatio)})${row.allResponsesVerified ? '' : ' ✗'}` : '–';
+    });
+    p(`| ${variant.label} | ${cells.join(' | ')} |`);
+  }
   for (const s of result.skipped) p('', `**${s.variant.label} was skipped:** ${s.reason}.`);
-  p('', `![requests/s as a ratio of (a)](${chartFile})`, '');
+  p('', `![gateway CPU per request as a ratio of (a), median and min–max over rounds](${chartFile})`, '');
+
+  p('## Answers', '', 'Before anything was measured, every variant answered every query with the same data as (a), byte for byte in canonical form', '(`JSON.stringify` of the parsed `data`: keys in the order the query asks for them):', '');
+  p('| query | canonical answer | SHA-256 | checked against |', '| --- | ---: | --- | --- |');
+  for (const answer of result.answers) {
+    const against = answer.query.expected
+      ? answer.expected
+        ? "**the Guild's expected response** (`expectedStructure` in `federation-v1/scenarios/k6.shared.js`, commit 69cf178): same length, same SHA-256"
+        : "**not** the Guild's expected response"
+      : '(a)';
+    p(`| ${answer.query.short} | ${answer.bytes} bytes | \`${answer.sha256}\` | ${against} |`);
+  }
+  p(
+    '',
+    `Under load every response body was compared with \`{"data":\` + that canonical answer (then only this gateway's \`extensions\`, no errors):`,
+    bad === 0
+      ? `all ${verifiedResponses} measured responses were right; none failed.`
+      : `**${bad} of ${verifiedResponses} measured responses failed or were wrong** (✗ in the tables; see the samples at the end).`,
+    result.warmups.failed === 0
+      ? `The ${result.warmups.responses} warm-up responses, checked the same way and not counted, were right too.`
+      : `**${result.warmups.failed} of the ${result.warmups.responses} warm-up responses failed or were wrong** (not counted in the figures).`,
+    '',
+  );
+
+  p('## Targets (demo deep query, requests/s as a ratio of (a), median of per-round ratios)', '', '| target | measured | status |', '| --- | --- | --- |');
+  for (const t of result.targets) p(`| ${t.label} | ${t.ratio !== undefined ? times(t.ratio, 3) : '–'} | ${t.status === 'skipped' ? 'skipped (variant not run)' : t.status} |`);
+  p('');
 
   p(
     '## Results',
     '',
-    'Medians over the rounds. *× (a)*: requests/s as a ratio of (a), the median of the per-round ratios.',
+    'Medians over the rounds. *× (a)*: the ratio to (a) in the same round, median [min–max over rounds]; for CPU lower is cheaper, for requests/s higher is faster.',
     '*gateway CPU*: user+system CPU time of the gateway process over the measured window ÷ requests completed;',
-    '*subgraphs CPU* likewise for the process that runs all four subgraphs.',
+    '*subgraphs CPU* likewise for the process that runs the subgraphs.',
     'Per-request counts come from one request at steady state after the run: *subgraph fetches* are counted by the subgraphs themselves,',
-    'the rest is the gateway\'s own `extensions.authCost` accounting (the stock gateway (a) does no auth, so its counts are 0).',
+    "the rest is this gateway's own `extensions.authCost` accounting (– for the peers, which have none):",
     '*signed*: identity tokens the gateway signed (in brackets: taken from its token cache);',
     '*verified*: signature checks in the subgraphs (in brackets: answered from their verified-token cache); *store reads*: session-store reads, gateway and subgraphs.',
     '',
   );
-  for (const query of QUERIES) {
-    p(`### ${query.label}`, '', `\`${query.query}\``, '');
+  for (const query of queries) {
+    p(`### ${query.label}`, '', code(query), '');
     p(
-      '| variant | req/s | × (a) | p50 ms | p99 ms | gateway CPU ms/req | subgraphs CPU ms/req | subgraph fetches/req | tokens signed/req | tokens verified/req | store reads/req |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |',
+      '| variant | gateway CPU ms/req | CPU × (a) | req/s | req/s × (a) | p50 ms | p99 ms | subgraphs CPU ms/req | subgraph fetches/req | tokens signed/req | tokens verified/req | store reads/req |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |',
     );
-    for (const row of result.rows.filter((r) => r.query.id === query.id)) {
+    for (const row of rowsOf(result, query)) {
       const c = counts(row);
       p(
-        `| ${row.variant.label} | ${fixed(row.rps, 0)} | ${ratio(row.ratio)} | ${fixed(row.p50, 2)} | ${fixed(row.p99, 2)} | ${fixed(row.gatewayCpuMsPerRequest, 3)} | ${fixed(row.subgraphsCpuMsPerRequest, 3)} | ${row.probe.subgraphFetches} | ${c.signed} | ${c.verified} | ${c.reads} |`,
+        `| ${row.variant.label}${row.allResponsesVerified ? '' : ' ✗'} | ${fixed(row.gatewayCpuMsPerRequest, 3)} | ${ratioWithSpread(row.cpuRatio)} | ${fixed(row.rps, 0)} | ${ratioWithSpread(row.ratio)} | ${fixed(row.p50, 2)} | ${fixed(row.p99, 2)} | ${fixed(row.subgraphsCpuMsPerRequest, 3)} | ${row.probe.subgraphFetches} | ${c.signed} | ${c.verified} | ${c.reads} |`,
       );
     }
-    const mismatched = result.rows.filter((r) => r.query.id === query.id && !r.answersMatchBaseline);
-    p('', mismatched.length === 0 ? 'Every variant answered this query with the same data as (a).' : `**Answers differ from (a):** ${mismatched.map((r) => r.variant.label).join(', ')}.`, '');
+    const mismatched = rowsOf(result, query).filter((r) => !r.answersMatchBaseline);
+    p('', mismatched.length === 0 ? 'After the run, every variant still answered exactly as before it.' : `**Answers differ after the run:** ${mismatched.map((r) => r.variant.label).join(', ')}.`, '');
   }
 
   p(
-    '### First request after login (deep query, cold caches)',
+    '### First request after login (cold caches)',
     '',
-    'What a caller costs the first time, before the gateway\'s token cache and the subgraphs\' verified-token cache know its tokens.',
+    "What a caller costs the first time on each graph, before the gateway's token cache and the subgraphs' verified-token cache know its tokens.",
     '',
-    '| variant | subgraph fetches | tokens signed | tokens verified | verify cache hits | store reads |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    '| variant | query | subgraph fetches | tokens signed | tokens verified | verify cache hits | store reads |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
   );
-  for (const { variant, probe } of result.cold) {
+  for (const { variant, query, probe } of result.cold) {
     const c = probe.authCost;
-    p(`| ${variant.label} | ${probe.subgraphFetches} | ${c?.tokensSigned ?? 0} | ${c?.tokensVerified ?? 0} | ${c?.verifyCacheHits ?? 0} | ${c?.storeReads ?? 0} |`);
+    p(`| ${variant.label} | ${query} | ${probe.subgraphFetches} | ${c?.tokensSigned ?? '–'} | ${c?.tokensVerified ?? '–'} | ${c?.verifyCacheHits ?? '–'} | ${c?.storeReads ?? '–'} |`);
   }
 
   p(
@@ -187,50 +240,53 @@ export function markdown(result: BenchResult, chartFile: string): string {
     const { gateway, subgraphs, sameThroughout } = result.redisConnections;
     p(
       '',
-      `Redis (d): established connections to Redis, read from /proc: gateway process ${gateway ?? 'n/a'} (its session store, plus any other Redis client it keeps),`,
-      `subgraphs process ${subgraphs ?? 'n/a'} (one session-store client per subgraph); ${sameThroughout ? 'the very same sockets before the first sample and after the last: long-lived connections, none opened per request' : '**the sockets changed during the run** (reconnects)'}.`,
+      `Redis (r): established connections to Redis, read from /proc: demo gateway process ${gateway ?? 'n/a'} (its session store, plus any other Redis client it keeps),`,
+      `subgraphs process ${subgraphs ?? 'n/a'} (one session-store client per subgraph, both graphs); ${sameThroughout ? 'the very same sockets before the first sample and after the last: long-lived connections, none opened per request' : '**the sockets changed during the run** (reconnects)'}.`,
     );
   }
-  const errors = result.rows.flatMap((r) => r.samples.map((s) => s.errors + s.non2xx + s.mismatches)).reduce((a, b) => a + b, 0);
-  p('', errors === 0 ? 'No request failed or answered wrongly during the run.' : `**${errors} requests failed or answered wrongly during the run** (see the samples below).`);
 
   if (result.profiles.length > 0) {
     p(
       '',
-      '## Where the gateway\'s time goes (`node --cpu-prof`)',
+      "## Where the gateway's time goes (`node --cpu-prof`)",
       '',
-      `A replica of each profiled variant's gateway ran under \`node --cpu-prof\` for ${o.profileSeconds} s of the deep query after the measurement;`,
-      'only samples inside that load window count. Self time, idle excluded; ms per request are the process\'s CPU time (process.cpuUsage) split by sample shares. Raw profiles: `' + path.relative(REPO_ROOT, o.profileDir) + '/<variant>/` (open in Chrome DevTools).',
+      `A replica of each profiled variant's gateway ran under \`node --cpu-prof\` for ${o.profileSeconds} s of one query after the measurement;`,
+      "only samples inside that load window count. Self time, idle excluded; ms per request are the process's CPU time (process.cpuUsage) split by sample shares. Raw profiles: `" +
+        path.relative(REPO_ROOT, o.profileDir) +
+        '/<variant>-<query>/` (open in Chrome DevTools).',
     );
-    const base = result.profiles.find((pr) => pr.variant.id === 'a');
-    p(
-      '',
-      '### What the gateway spends its CPU on, per request (deep query)',
-      '',
-      'Each sample counts for the innermost frame on its stack that belongs to a concern (graphql\'s visitor called by the authorization filter counts as authorization);',
-      'a stack with none is the work any federated gateway does, which is all that (a) does. ms per request with the profiler on (slower than without it).',
-      '',
-      `| concern | ${result.profiles.map((pr) => pr.variant.label).join(' | ')} |`,
-      `| --- | ${result.profiles.map(() => '---:').join(' | ')} |`,
-    );
-    for (const concern of CONCERNS) {
-      p(`| ${concern} | ${result.profiles.map((pr) => fixed(pr.summary.concerns.find((c) => c.concern === concern)?.msPerRequest, 3)).join(' | ')} |`);
-    }
-    p(`| **total** | ${result.profiles.map((pr) => `**${fixed(pr.summary.cpuMs / Math.max(1, pr.summary.requests), 3)}**`).join(' | ')} |`);
-    for (const profile of result.profiles) {
-      const s = profile.summary;
-      p('', `### ${profile.variant.label}: ${fixed(s.cpuMs / Math.max(1, s.requests), 3)} ms gateway CPU per request over ${s.requests} requests (profiler on)${s.windowed ? '' : ' (whole process life: the load window could not be matched)'}`, '');
-      p('| area | self ms/req | share |', '| --- | ---: | ---: |');
-      for (const area of s.areas.slice(0, 10)) p(`| ${area.area} | ${fixed(area.msPerRequest, 4)} | ${fixed(area.share * 100, 1)}% |`);
-      p('', '| function | where | self % |', '| --- | --- | ---: |');
-      for (const fn of s.functions.slice(0, 12)) p(`| \`${fn.name}\` | ${fn.where || fn.area} | ${fixed(fn.share * 100, 1)}% |`);
-      if (profile.extra && base) {
-        const total = s.cpuMs / Math.max(1, s.requests) - base.summary.cpuMs / Math.max(1, base.summary.requests);
-        p('', `Gateway CPU per request compared with (a): ${total >= 0 ? '+' : ''}${fixed(total, 3)} ms in all. Where it goes (largest differences; the two profiles are separate runs, so small entries are noise):`, '');
-        p('| area | extra ms/req |', '| --- | ---: |');
-        for (const e of profile.extra.byArea.filter((e) => e.extraMsPerRequest > 0.001).slice(0, 8)) p(`| ${e.what} | +${fixed(e.extraMsPerRequest, 4)} |`);
-        p('', '| function | extra ms/req |', '| --- | ---: |');
-        for (const e of profile.extra.byFunction.filter((e) => e.extraMsPerRequest > 0.001).slice(0, 12)) p(`| \`${e.what}\` | +${fixed(e.extraMsPerRequest, 4)} |`);
+    for (const query of [...new Set(result.profiles.map((pr) => pr.query))]) {
+      const profiles = result.profiles.filter((pr) => pr.query === query);
+      const base = profiles.find((pr) => pr.variant.id === 'a');
+      p(
+        '',
+        `### What the gateway spends its CPU on, per request (${query.short})`,
+        '',
+        "Each sample counts for the innermost frame on its stack that belongs to a concern (graphql's visitor called by the authorization filter counts as authorization);",
+        'a stack with none is the work any federated gateway does, which is all that (a) does. ms per request with the profiler on (slower than without it).',
+        '',
+        `| concern | ${profiles.map((pr) => pr.variant.label).join(' | ')} |`,
+        `| --- | ${profiles.map(() => '---:').join(' | ')} |`,
+      );
+      for (const concern of CONCERNS) {
+        p(`| ${concern} | ${profiles.map((pr) => fixed(pr.summary.concerns.find((c) => c.concern === concern)?.msPerRequest, 3)).join(' | ')} |`);
+      }
+      p(`| **total** | ${profiles.map((pr) => `**${fixed(pr.summary.cpuMs / Math.max(1, pr.summary.requests), 3)}**`).join(' | ')} |`);
+      for (const profile of profiles) {
+        const s = profile.summary;
+        p('', `#### ${profile.variant.label}, ${query.short}: ${fixed(s.cpuMs / Math.max(1, s.requests), 3)} ms gateway CPU per request over ${s.requests} requests (profiler on)${s.windowed ? '' : ' (whole process life: the load window could not be matched)'}`, '');
+        p('| area | self ms/req | share |', '| --- | ---: | ---: |');
+        for (const area of s.areas.slice(0, 10)) p(`| ${area.area} | ${fixed(area.msPerRequest, 4)} | ${fixed(area.share * 100, 1)}% |`);
+        p('', '| function | where | self % |', '| --- | --- | ---: |');
+        for (const fn of s.functions.slice(0, 12)) p(`| \`${fn.name}\` | ${fn.where || fn.area} | ${fixed(fn.share * 100, 1)}% |`);
+        if (profile.extra && base) {
+          const total = s.cpuMs / Math.max(1, s.requests) - base.summary.cpuMs / Math.max(1, base.summary.requests);
+          p('', `Gateway CPU per request compared with (a): ${total >= 0 ? '+' : ''}${fixed(total, 3)} ms in all. Where it goes (largest differences; the two profiles are separate runs, so small entries are noise):`, '');
+          p('| area | extra ms/req |', '| --- | ---: |');
+          for (const e of profile.extra.byArea.filter((e) => e.extraMsPerRequest > 0.001).slice(0, 8)) p(`| ${e.what} | +${fixed(e.extraMsPerRequest, 4)} |`);
+          p('', '| function | extra ms/req |', '| --- | ---: |');
+          for (const e of profile.extra.byFunction.filter((e) => e.extraMsPerRequest > 0.001).slice(0, 12)) p(`| \`${e.what}\` | +${fixed(e.extraMsPerRequest, 4)} |`);
+        }
       }
     }
   }
@@ -239,97 +295,125 @@ export function markdown(result: BenchResult, chartFile: string): string {
     '',
     '## Method',
     '',
-    `- **Variants** (all four started at once, each its own subgraphs process and gateway process on loopback; only the one being measured has load):`,
+    `- **Variants** (all started at once, each its own subgraphs process and one gateway process per graph, on loopback; only the one being measured has load):`,
   );
   for (const v of [...result.variants, ...result.skipped.map((s) => s.variant)]) p(`  - ${v.label}: ${v.description}${result.skipped.some((s) => s.variant === v) ? ' — skipped' : ''}`);
   p(
-    '- **Auth off in (a)** is a programmatic authenticator passed to `startSubgraph` by the benchmark (no environment variable or config value reaches it):',
-    '  the subgraphs see a fixed caller (alice) without reading the request, so every variant resolves exactly the same data for the same user.',
+    '- **Graphs**: the demo graph (subgraphs/: accounts, products, reviews, orders) and the public workload, the Guild\'s federation benchmark',
+    '  (`federation-v1`: accounts, inventory, products, reviews, reproduced in scripts/bench/public/ from their Rust subgraphs: same schema, same data, same answer).',
+    '- **Auth off** in the subgraphs of (a), (h), (j) and (n) is a programmatic authenticator passed to `startSubgraph`, and in this gateway\'s (n) a programmatic',
+    '  strategy passed to `startGateway` (no environment variable or config value reaches either): every request is a fixed caller (alice), so every variant',
+    '  resolves exactly the same data. (t), (s), (r) run the same subgraph code with this project\'s auth in the gateway\'s mode: every subgraph fetch carries',
+    '  an identity token or a session id and is authenticated by the subgraph.',
+    '- **Hive Gateway** runs over a supergraph composed with @apollo/composition from the same running subgraphs (their `_service { sdl }`), SECURITY specs',
+    '  stripped as for (a); Node\'s HTTP server on 127.0.0.1; usage reporting, GraphiQL and the landing page off, logs at `error`, otherwise its defaults',
+    '  (no JIT). (j) adds its JWT plugin (`useJWT` from @graphql-mesh/plugin-jwt-auth): the client\'s access token has the claims of this gateway\'s',
+    '  token-mode access token but is signed ES256 (the plugin\'s jsonwebtoken has no EdDSA) and is verified on every request (no cache); its claims are',
+    '  forwarded to every subgraph fetch in `extensions.jwt`.',
     `- **Load**: autocannon ${packageVersion('autocannon')}, closed loop, ${o.connections} connections, one request in flight per connection, all as alice (one access token or one session cookie).`,
     `- **Order**: ${o.rounds} rounds; in each round, for each query, the variants one after another (${result.variants.map((v) => v.id).join(' ')}), each sample a ${o.warmupSeconds} s warm-up then ${o.durationSeconds} s measured;`,
-    `  before the first round every variant and query had ${o.warmupSeconds * 2} s of warm-up.`,
-    '- **Gateways run as in development** (`NODE_ENV` unset) so that `extensions.authCost` is there to count with, with `SUBGRAPH_POLL_INTERVAL=0` and `PLAYGROUND=false`;',
-    '  the stock gateway (a) has no authCost plugin. Session mode\'s gateway renews the idle timeout on every request (express-session `rolling`: a `touch` write per request, not counted as a read).',
-    '- **Logs**: the gateways under test get a silent logger (the access-line middleware still runs; no line is written), so log output, which costs the same in every mode, is not what is measured.',
-    '- **Subgraph keep-alive**: the subgraph servers keep idle connections for 30 min instead of Node\'s 5 s, in every variant alike, so the idle gaps between interleaved samples never hit',
-    '  the gateway\'s known reuse-after-close race ("socket hang up", apollographql/federation#2313; see the README).',
+    `  before the first round every variant and query had ${o.warmupSeconds * 2} s of warm-up. Ratios are taken within a round, so a slow minute of the shared machine moves both sides.`,
+    '- **This gateway runs as in development** (`NODE_ENV` unset, as do the peers) so that `extensions.authCost` is there to count with, with `SUBGRAPH_POLL_INTERVAL=0`,',
+    '  `PLAYGROUND=false` and `ACCESS_TOKEN_TTL` of 4 h (a run outlasts the default 15 min). Session mode\'s gateway renews the idle timeout on every request',
+    '  (express-session `rolling`: a `touch` write per request, not counted as a read).',
+    '- **Logs**: this gateway gets a silent logger (the access-line middleware still runs; no line is written), Hive Gateway logs errors only.',
+    '- **Subgraph keep-alive**: the subgraph servers keep idle connections for 60 min instead of Node\'s 5 s, in every variant alike, so the idle gaps between interleaved',
+    '  samples never hit stock Apollo Gateway\'s known reuse-after-close race ("socket hang up", apollographql/federation#2313; see docs/benchmark.md).',
     '- **One caller**: every request carries the same identity, so token mode signs and verifies only when a token nears expiry (every ~50 s per subgraph);',
     '  the first-request table above shows what a new caller costs.',
     '',
     '### Machine and versions',
     '',
-    `- CPU: ${cpus[0]?.model ?? '?'} × ${cpus.length}; memory ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; ${os.type()} ${os.release()} (${os.arch()})`,
+    `- ${os.availableParallelism()} CPUs (\`nproc\`): ${cpuModel()}; memory ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; ${os.type()} ${os.release()} (${os.arch()})`,
     `- load average before the run ${result.loadAverage.before.map((l) => l.toFixed(2)).join(' ')}, after ${result.loadAverage.after.map((l) => l.toFixed(2)).join(' ')} (other work on the machine shows here: ratios from one run are fair to compare, absolute numbers less so)`,
     `- Node ${process.versions.node}, V8 ${process.versions.v8}; Redis server ${result.redisVersion ?? '–'}`,
     `- ${PACKAGES.map((name) => `${name} ${packageVersion(name)}`).join(', ')}`,
+    ...(Object.keys(result.peerVersions).length > 0
+      ? [`- Hive Gateway (scripts/bench/peers): ${Object.entries(result.peerVersions).map(([name, version]) => `${name} ${version}`).join(', ')}`]
+      : []),
     `- run time ${((result.finishedAt.getTime() - result.startedAt.getTime()) / 1000).toFixed(0)} s`,
     '',
-    '### Every sample (requests/s per round)',
+    '### Every sample (gateway CPU ms per request, and requests/s, per round)',
     '',
     `| query | variant | ${Array.from({ length: o.rounds }, (_, i) => `round ${i + 1}`).join(' | ')} |`,
     `| --- | --- | ${Array.from({ length: o.rounds }, () => '---:').join(' | ')} |`,
   );
-  for (const row of result.rows) p(`| ${row.query.id} | ${row.variant.label} | ${row.samples.map((s) => fixed(s.rps, 0) + (s.errors + s.non2xx + s.mismatches ? ` (${s.errors + s.non2xx + s.mismatches} bad)` : '')).join(' | ')} |`);
+  for (const row of result.rows) {
+    p(
+      `| ${row.query.id} | ${row.variant.label} | ${row.samples
+        .map((s) => `${fixed(s.gatewayCpuMsPerRequest, 2)} ms, ${fixed(s.rps, 0)}/s` + (s.errors + s.non2xx + s.mismatches ? ` (${s.errors + s.non2xx + s.mismatches} bad)` : ''))
+        .join(' | ')} |`,
+    );
+  }
   p('');
   return out.join('\n');
 }
 
-const COLORS: Record<VariantId, string> = { a: '#8c8c8c', b: '#2f6fbd', c: '#d08a1e', d: '#c0392b' };
+const COLORS: Record<VariantId, string> = { a: '#8c8c8c', h: '#e3a21a', j: '#b7791f', n: '#7fb3e6', t: '#2f6fbd', s: '#6a3d9a', r: '#c0392b' };
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** Grouped bars: one group per query, one bar per variant, requests/s ÷ (a); targets drawn on their bars. */
+/**
+ * The headline as a picture: one group per query, one bar per variant, its
+ * gateway CPU per request ÷ (a)'s (median of the per-round ratios), with a
+ * whisker from the smallest to the largest per-round ratio.
+ */
 export function ratioChart(result: BenchResult): string {
-  const width = 760;
-  const height = 380;
-  const margin = { top: 48, right: 24, bottom: 72, left: 56 };
+  const variants = result.variants;
+  const queries = result.queries;
+  const margin = { top: 56, right: 24, bottom: 92, left: 56 };
+  const width = Math.max(760, margin.left + margin.right + queries.length * Math.max(1, variants.length) * 30 + queries.length * 24);
+  const height = 400;
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
-  const variants = result.variants;
-  const maxRatio = Math.max(1.1, ...result.rows.map((r) => (Number.isFinite(r.ratio) ? r.ratio : 0))) * 1.05;
+  const maxRatio = Math.max(1.2, ...result.rows.map((r) => (Number.isFinite(r.cpuRatio.max) ? r.cpuRatio.max : 0))) * 1.08;
   const y = (value: number) => margin.top + plotH - (value / maxRatio) * plotH;
-  const groupW = plotW / QUERIES.length;
-  const barW = Math.min(64, (groupW * 0.8) / Math.max(1, variants.length));
+  const groupW = plotW / Math.max(1, queries.length);
+  const barW = Math.min(44, (groupW * 0.86) / Math.max(1, variants.length));
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
-    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="600">Requests/s as a ratio of (a) stock gateway without auth</text>`,
-    `<text x="${width / 2}" y="38" text-anchor="middle" fill="#555">median of per-round ratios · ${result.options.rounds} rounds × ${result.options.durationSeconds} s · ${result.options.connections} connections · ${result.finishedAt.toISOString().slice(0, 10)}</text>`,
+    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="600">Gateway CPU per request as a ratio of (a) stock Apollo Gateway (lower is cheaper)</text>`,
+    `<text x="${width / 2}" y="40" text-anchor="middle" fill="#555">bar: median of per-round ratios · whisker: min–max over ${result.options.rounds} rounds × ${result.options.durationSeconds} s · ${result.options.connections} connections · ${result.finishedAt.toISOString().slice(0, 10)}</text>`,
   );
-  for (let tick = 0; tick <= maxRatio + 1e-9; tick += 0.2) {
+  const step = maxRatio > 3 ? 0.5 : 0.2;
+  for (let tick = 0; tick <= maxRatio + 1e-9; tick += step) {
     parts.push(
       `<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(tick).toFixed(1)}" y2="${y(tick).toFixed(1)}" stroke="#e4e4e4"/>`,
       `<text x="${margin.left - 8}" y="${(y(tick) + 4).toFixed(1)}" text-anchor="end" fill="#555">${tick.toFixed(1)}</text>`,
     );
   }
   parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(1).toFixed(1)}" y2="${y(1).toFixed(1)}" stroke="#333" stroke-dasharray="4 3"/>`);
-  QUERIES.forEach((query, qi) => {
+  queries.forEach((query, qi) => {
     const x0 = margin.left + qi * groupW + (groupW - barW * variants.length) / 2;
     variants.forEach((variant, vi) => {
       const row = result.rows.find((r) => r.query.id === query.id && r.variant.id === variant.id);
-      if (!row || !Number.isFinite(row.ratio)) return;
+      if (!row || !Number.isFinite(row.cpuRatio.median)) return;
       const x = x0 + vi * barW;
+      const mid = x + barW / 2;
       parts.push(
-        `<rect x="${(x + 3).toFixed(1)}" y="${y(row.ratio).toFixed(1)}" width="${(barW - 6).toFixed(1)}" height="${(y(0) - y(row.ratio)).toFixed(1)}" fill="${COLORS[variant.id]}"><title>${escape(`${variant.label}, ${query.id}: ${row.ratio.toFixed(3)}× (${row.rps.toFixed(0)} req/s)`)}</title></rect>`,
-        `<text x="${(x + barW / 2).toFixed(1)}" y="${(y(row.ratio) - 5).toFixed(1)}" text-anchor="middle">${row.ratio.toFixed(2)}</text>`,
+        `<rect x="${(x + 2).toFixed(1)}" y="${y(row.cpuRatio.median).toFixed(1)}" width="${(barW - 4).toFixed(1)}" height="${(y(0) - y(row.cpuRatio.median)).toFixed(1)}" fill="${COLORS[variant.id]}"><title>${escape(
+          `${variant.label}, ${query.short}: ${row.gatewayCpuMsPerRequest.toFixed(3)} ms CPU/req, ${row.cpuRatio.median.toFixed(3)}× (a) [${row.cpuRatio.min.toFixed(3)}–${row.cpuRatio.max.toFixed(3)}]`,
+        )}</title></rect>`,
       );
-      const target = result.targets.find((t) => t.query === query.id && t.variant === variant.id);
-      if (target) {
+      if (Number.isFinite(row.cpuRatio.min) && row.cpuRatio.max > row.cpuRatio.min) {
         parts.push(
-          `<line x1="${(x + 1).toFixed(1)}" x2="${(x + barW - 1).toFixed(1)}" y1="${y(target.min).toFixed(1)}" y2="${y(target.min).toFixed(1)}" stroke="#111" stroke-width="2"/>`,
-          `<text x="${(x + barW / 2).toFixed(1)}" y="${(y(0) + 14).toFixed(1)}" text-anchor="middle" fill="#111" font-size="10">target ${target.min.toFixed(2)}</text>`,
+          `<line x1="${mid.toFixed(1)}" x2="${mid.toFixed(1)}" y1="${y(row.cpuRatio.min).toFixed(1)}" y2="${y(row.cpuRatio.max).toFixed(1)}" stroke="#111"/>`,
+          `<line x1="${(mid - 4).toFixed(1)}" x2="${(mid + 4).toFixed(1)}" y1="${y(row.cpuRatio.max).toFixed(1)}" y2="${y(row.cpuRatio.max).toFixed(1)}" stroke="#111"/>`,
+          `<line x1="${(mid - 4).toFixed(1)}" x2="${(mid + 4).toFixed(1)}" y1="${y(row.cpuRatio.min).toFixed(1)}" y2="${y(row.cpuRatio.min).toFixed(1)}" stroke="#111"/>`,
         );
       }
+      parts.push(`<text x="${mid.toFixed(1)}" y="${(y(Math.max(row.cpuRatio.max, row.cpuRatio.median)) - 5).toFixed(1)}" text-anchor="middle" font-size="10">${row.cpuRatio.median.toFixed(2)}</text>`);
     });
-    parts.push(`<text x="${(margin.left + qi * groupW + groupW / 2).toFixed(1)}" y="${(y(0) + 32).toFixed(1)}" text-anchor="middle" font-weight="600">${query.id === 'me' ? escape('{ me { id name } }') : 'deep query (4 subgraphs)'}</text>`);
+    parts.push(`<text x="${(margin.left + qi * groupW + groupW / 2).toFixed(1)}" y="${(y(0) + 18).toFixed(1)}" text-anchor="middle" font-weight="600">${escape(query.short)}</text>`);
   });
   parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(0)}" y2="${y(0)}" stroke="#333"/>`);
+  const perLine = 4;
+  const legendW = (width - margin.left - margin.right) / perLine;
   variants.forEach((variant, vi) => {
-    const x = margin.left + vi * 170;
-    parts.push(
-      `<rect x="${x}" y="${height - 22}" width="12" height="12" fill="${COLORS[variant.id]}"/>`,
-      `<text x="${x + 17}" y="${height - 12}">${escape(variant.label)}</text>`,
-    );
+    const x = margin.left + (vi % perLine) * legendW;
+    const ly = height - 44 + Math.floor(vi / perLine) * 18;
+    parts.push(`<rect x="${x.toFixed(1)}" y="${ly}" width="12" height="12" fill="${COLORS[variant.id]}"/>`, `<text x="${(x + 17).toFixed(1)}" y="${ly + 10}">${escape(variant.label)}</text>`);
   });
   parts.push('</svg>', '');
   return parts.join('\n');
@@ -344,7 +428,8 @@ export function writeReport(result: BenchResult, outDir: string): WrittenReport 
   fs.mkdirSync(outDir, { recursive: true });
   const chartFile = path.join(outDir, 'ratios.svg');
   const resultsFile = path.join(outDir, 'RESULTS.md');
+  const text = markdown(result, path.basename(chartFile));
   fs.writeFileSync(chartFile, ratioChart(result));
-  fs.writeFileSync(resultsFile, markdown(result, path.basename(chartFile)));
+  fs.writeFileSync(resultsFile, text);
   return { resultsFile, chartFile };
 }

@@ -1,22 +1,32 @@
 /**
- * Child process: the four demo subgraphs, configured from an env map through
- * shared/config/ like their own entry points, or with auth switched off
- * (the baseline). Counts the HTTP requests and TCP connections each server
- * accepts, so the parent can tell subgraph fetches per request and whether
- * the gateway reuses its connections (keep-alive).
+ * Child process: one variant's subgraphs, both graphs of them — the four
+ * demo subgraphs and the four of the public workload (scripts/bench/public/)
+ * — configured from an env map through shared/config/ like their own entry
+ * points, or with auth switched off (the peers, and this gateway with auth
+ * off). Counts the HTTP requests and TCP connections the servers accept, so
+ * the parent can tell subgraph fetches per request and whether the gateway
+ * reuses its connections (keep-alive). Only one graph is under load at a
+ * time, so the counts and the CPU time are that graph's.
  */
 import { loadSubgraphConfig } from '../../shared/config/subgraph.js';
 import { silentLogger } from '../../shared/observability/logger.js';
-import { startSubgraph, type RunningSubgraph } from '../../shared/subgraph-server.js';
+import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../../shared/subgraph-server.js';
 import { DEMO_SUBGRAPHS } from '../../subgraphs/demo.js';
-import { noAuthAuthenticator } from './baseline.js';
+import { noAuthAuthenticator } from './auth-off.js';
 import { cpuMs, serveParent } from './child.js';
+import { PUBLIC_SUBGRAPHS } from './public/index.js';
+
+export type GraphId = 'demo' | 'public';
+
+export const GRAPHS: Record<GraphId, SubgraphDefinition[]> = { demo: DEMO_SUBGRAPHS, public: PUBLIC_SUBGRAPHS };
 
 export interface SubgraphsSpec {
   env: Record<string, string>;
-  /** Variant (a): no authentication at all. */
+  /** No authentication at all: a fixed caller (scripts/bench/auth-off.ts). */
   noAuth: boolean;
 }
+
+export type SubgraphLists = Record<GraphId, { name: string; url: string }[]>;
 
 export interface SubgraphStats {
   cpuMs: number;
@@ -39,22 +49,26 @@ serveParent(
   {
     async start(request) {
       const spec = request.spec as SubgraphsSpec;
-      for (const definition of DEMO_SUBGRAPHS) {
-        const config = loadSubgraphConfig(definition.name, 0, { ...spec.env, PORT: '0' });
-        const subgraph = await startSubgraph(definition, config, {
-          logger: silentLogger,
-          ...(spec.noAuth ? { authenticator: noAuthAuthenticator() } : {}),
-        });
-        // @apollo/gateway's fetch (make-fetch-happen) keeps idle sockets forever while Node closes them after 5 s:
-        // a request sent as the server closes fails with "socket hang up" (apollographql/federation#2313).
-        // Variants sit idle while the others are measured, so the benchmark keeps subgraph sockets open longer
-        // than a run, for every variant alike, and measures requests rather than that race.
-        subgraph.server.keepAliveTimeout = 30 * 60_000;
-        subgraph.server.on('request', () => requests++);
-        subgraph.server.on('connection', () => connectionsOpened++);
-        running.push(subgraph);
+      const lists = { demo: [], public: [] } as SubgraphLists;
+      for (const graph of Object.keys(GRAPHS) as GraphId[]) {
+        for (const definition of GRAPHS[graph]) {
+          const config = loadSubgraphConfig(definition.name, 0, { ...spec.env, PORT: '0' });
+          const subgraph = await startSubgraph(definition, config, {
+            logger: silentLogger,
+            ...(spec.noAuth ? { authenticator: noAuthAuthenticator() } : {}),
+          });
+          // @apollo/gateway's fetch (make-fetch-happen) keeps idle sockets forever while Node closes them after 5 s:
+          // a request sent as the server closes fails with "socket hang up" (apollographql/federation#2313).
+          // Variants sit idle while the others are measured, so the benchmark keeps subgraph sockets open longer
+          // than a run, for every variant alike, and measures requests rather than that race.
+          subgraph.server.keepAliveTimeout = 60 * 60_000;
+          subgraph.server.on('request', () => requests++);
+          subgraph.server.on('connection', () => connectionsOpened++);
+          running.push(subgraph);
+          lists[graph].push({ name: subgraph.name, url: `${subgraph.url}/graphql` });
+        }
       }
-      return running.map((subgraph) => ({ name: subgraph.name, url: `${subgraph.url}/graphql` }));
+      return lists;
     },
     async stats(): Promise<SubgraphStats> {
       const open = await Promise.all(running.map((subgraph) => openConnections(subgraph.server)));
