@@ -22,6 +22,7 @@ export const BENCH_IDENTITY: Identity = Object.freeze({ kind: 'user', id: 'u1', 
 export function noAuthAuthenticator(identity: Identity = BENCH_IDENTITY): SubgraphAuthenticator {
   return {
     identify: async () => identity,
+    credentialsFor: async () => ({}),
     readiness: async () => ({ ok: true }),
     close: async () => {},
   };

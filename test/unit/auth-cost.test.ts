@@ -4,20 +4,22 @@
  * and bad numbers are ignored, so either side can grow.
  */
 import { describe, expect, it } from 'vitest';
-import { formatSubgraphCost } from '@fedgw/subgraph-kit';
+import { emptySubgraphCost, formatSubgraphCost } from '@fedgw/subgraph-kit';
 import { addSubgraphCost, emptyAuthCost } from '../../shared/observability/auth-cost.js';
 
 describe('formatSubgraphCost', () => {
-  it('writes verified, verify-cache-hits and store-reads', () => {
-    expect(formatSubgraphCost({ tokensVerified: 1, verifyCacheHits: 2, storeReads: 3 })).toBe('verified=1;verify-cache-hits=2;store-reads=3');
+  it('writes every count', () => {
+    expect(formatSubgraphCost({ tokensVerified: 1, verifyCacheHits: 2, storeReads: 3, tokensExchanged: 4, exchangeCacheHits: 5, downstreamCalls: 6 })).toBe(
+      'verified=1;verify-cache-hits=2;store-reads=3;exchanged=4;exchange-cache-hits=5;downstream-calls=6',
+    );
   });
 });
 
 describe('addSubgraphCost', () => {
   it('reads back what formatSubgraphCost wrote', () => {
     const total = emptyAuthCost();
-    addSubgraphCost(total, formatSubgraphCost({ tokensVerified: 4, verifyCacheHits: 5, storeReads: 6 }));
-    expect(total).toEqual({ ...emptyAuthCost(), tokensVerified: 4, verifyCacheHits: 5, storeReads: 6 });
+    addSubgraphCost(total, formatSubgraphCost({ ...emptySubgraphCost(), tokensVerified: 4, verifyCacheHits: 5, storeReads: 6, tokensExchanged: 1, downstreamCalls: 2 }));
+    expect(total).toEqual({ ...emptyAuthCost(), tokensVerified: 4, verifyCacheHits: 5, storeReads: 6, tokensExchanged: 1, downstreamCalls: 2 });
   });
 
   it('adds up the shares of several subgraphs', () => {

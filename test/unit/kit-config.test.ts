@@ -29,6 +29,9 @@ describe('configFromEnv', () => {
       gatewayJwksUrl: 'http://localhost:4000/.well-known/jwks.json',
       store: { kind: 'sqlite', path: path.resolve('.data/sessions.db') },
       production: false,
+      downstream: [],
+      keyFile: path.resolve('.data/subgraph-keys/inventory.pem'),
+      tokenEndpoint: 'http://localhost:4000/auth/token',
     });
     expect(isValidatedConfig(config)).toBe(true);
     expect(Object.isFrozen(config)).toBe(true);
@@ -42,7 +45,10 @@ describe('configFromEnv', () => {
         GATEWAY_JWKS_URL: 'https://gw.example.com/.well-known/jwks.json',
         SHARED_STORE: 'redis://127.0.0.1:6379',
         NODE_ENV: 'production',
+        SUBGRAPH_KEY_FILE: '/keys/inventory.pem',
+        GATEWAY_TOKEN_URL: 'https://gw.internal/auth/token',
       },
+      downstream: ['payments', 'payments', 'ledger'],
     });
     expect(config).toMatchObject({
       name: 'inventory',
@@ -50,6 +56,9 @@ describe('configFromEnv', () => {
       gatewayIssuer: 'https://gw.example.com',
       store: { kind: 'redis', url: 'redis://127.0.0.1:6379' },
       production: true,
+      downstream: ['payments', 'ledger'],
+      keyFile: '/keys/inventory.pem',
+      tokenEndpoint: 'https://gw.internal/auth/token',
     });
     expect(configFromEnv({ name: 'inventory', env: { GATEWAY_ISSUER: 'https://issuer.example.com' } }).gatewayIssuer).toBe('https://issuer.example.com');
   });
@@ -63,10 +72,15 @@ describe('configFromEnv', () => {
     ['SUBGRAPH_NAME', {}, undefined],
     ['SUBGRAPH_NAME', { SUBGRAPH_NAME: 'Inventory' }, undefined],
     ['subgraph name', {}, 'my_subgraph'],
+    ['GATEWAY_TOKEN_URL', { GATEWAY_TOKEN_URL: 'gateway/auth/token' }, 'inventory'],
   ])('refuses a bad %s, naming it', (variable, env, name) => {
     const error = refused(() => configFromEnv({ name, env }));
     expect(error.variable).toBe(variable);
     expect(error.message).toMatch(new RegExp(`^${variable} must be `));
+  });
+
+  it('refuses downstream services that are not service names', () => {
+    expect(refused(() => configFromEnv({ name: 'inventory', env: {}, downstream: ['Payments'] })).variable).toBe('downstream');
   });
 });
 

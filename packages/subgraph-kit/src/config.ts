@@ -13,6 +13,9 @@
  * | the gateway's issuer id (`iss`) | `GATEWAY_ISSUER` | `gatewayIssuer` | the origin of the JWKS URL |
  * | the shared session store (session mode) | `SHARED_STORE` or `SESSION_STORE` | `store` | `sqlite:.data/sessions.db` |
  * | production (no `x-auth-cost`) | `NODE_ENV=production` | `production` | false |
+ * | the services it calls on the caller's behalf | — | `downstream` | none |
+ * | its own key, for token exchange (token mode, with `downstream`) | `SUBGRAPH_KEY_FILE` | `keyFile` | `.data/subgraph-keys/<name>.pem`, made when missing |
+ * | the gateway's token endpoint | `GATEWAY_TOKEN_URL` | `tokenEndpoint` | the origin of the JWKS URL + `/auth/token` |
  */
 import path from 'node:path';
 import { ConfigError, httpUrl, oneOf, optional, type Env } from './env.js';
@@ -41,6 +44,12 @@ export interface SubgraphKitConfig {
   readonly store: StoreConfig;
   /** Production: no `x-auth-cost` header. */
   readonly production: boolean;
+  /** The services this subgraph calls on the caller's behalf (their names: the audiences of the tokens it exchanges). */
+  readonly downstream: readonly string[];
+  /** Token mode with `downstream`: this subgraph's own key, for its client assertions. */
+  readonly keyFile: string;
+  /** Where token exchange happens: the gateway's token endpoint. */
+  readonly tokenEndpoint: string;
 }
 
 /** Settings passed in code; what is left out takes its default. */
@@ -53,6 +62,9 @@ export interface SubgraphKitSettings {
   /** `sqlite:<path>` or `redis://host:port`, or the parsed form. */
   store?: string | StoreConfig;
   production?: boolean;
+  downstream?: readonly string[];
+  keyFile?: string;
+  tokenEndpoint?: string;
 }
 
 const VALIDATED = Symbol('subgraph-kit config');
@@ -68,6 +80,8 @@ interface Labels {
   name: string;
   gatewayJwksUrl: string;
   store: string;
+  keyFile: string;
+  tokenEndpoint: string;
 }
 
 interface RawSettings {
@@ -77,6 +91,9 @@ interface RawSettings {
   gatewayIssuer: string | undefined;
   store: StoreConfig | string | undefined;
   production: boolean;
+  downstream: readonly string[] | undefined;
+  keyFile: string | undefined;
+  tokenEndpoint: string | undefined;
 }
 
 function validate(raw: RawSettings, labels: Labels): SubgraphKitConfig {
@@ -88,9 +105,20 @@ function validate(raw: RawSettings, labels: Labels): SubgraphKitConfig {
   // Unset: the gateway's default, the origin its keys are served from.
   const issuer = raw.gatewayIssuer ?? new URL(gatewayJwksUrl).origin;
   const store = typeof raw.store === 'object' ? checkedStore(raw.store, labels.store) : parseStoreValue(raw.store ?? DEFAULT_STORE, labels.store);
-  const config = { mode, name: raw.name, gatewayIssuer: issuer, gatewayJwksUrl, store, production: raw.production };
+  const downstream = checkedNames(raw.downstream ?? [], 'downstream');
+  const keyFile = path.resolve(raw.keyFile ?? path.join('.data', 'subgraph-keys', `${raw.name}.pem`));
+  const tokenEndpoint = httpUrl({ [labels.tokenEndpoint]: raw.tokenEndpoint }, labels.tokenEndpoint, `${new URL(gatewayJwksUrl).origin}/auth/token`);
+  const config = { mode, name: raw.name, gatewayIssuer: issuer, gatewayJwksUrl, store, production: raw.production, downstream, keyFile, tokenEndpoint };
   Object.defineProperty(config, VALIDATED, { value: true });
   return Object.freeze(config);
+}
+
+/** Service names, as the gateway lists them. */
+function checkedNames(names: readonly unknown[], label: string): readonly string[] {
+  if (!Array.isArray(names) || names.some((name) => typeof name !== 'string' || !SUBGRAPH_NAME_PATTERN.test(name))) {
+    throw new ConfigError(label, `a list of service names (${SUBGRAPH_NAME_PATTERN})`, JSON.stringify(names));
+  }
+  return Object.freeze([...new Set(names as string[])]);
 }
 
 /** `sqlite:<path>` (relative to the working folder) or `redis://host:port` (`rediss://` with TLS). */
@@ -127,7 +155,7 @@ export function parseStore(env: Env): StoreConfig {
  * The settings from the environment. `name` given here (the subgraph knows
  * its own name) wins over SUBGRAPH_NAME.
  */
-export function configFromEnv(options: { name?: string; env?: Env } = {}): SubgraphKitConfig {
+export function configFromEnv(options: { name?: string; env?: Env; downstream?: readonly string[] } = {}): SubgraphKitConfig {
   const env = options.env ?? process.env;
   const store = parseStore(env);
   return validate(
@@ -138,12 +166,17 @@ export function configFromEnv(options: { name?: string; env?: Env } = {}): Subgr
       gatewayIssuer: optional(env, 'GATEWAY_ISSUER'),
       store,
       production: optional(env, 'NODE_ENV') === 'production',
+      downstream: options.downstream,
+      keyFile: optional(env, 'SUBGRAPH_KEY_FILE'),
+      tokenEndpoint: optional(env, 'GATEWAY_TOKEN_URL'),
     },
     {
       mode: 'AUTH_MODE',
       name: options.name !== undefined ? 'subgraph name' : 'SUBGRAPH_NAME',
       gatewayJwksUrl: 'GATEWAY_JWKS_URL',
       store: optional(env, 'SHARED_STORE') !== undefined ? 'SHARED_STORE' : 'SESSION_STORE',
+      keyFile: 'SUBGRAPH_KEY_FILE',
+      tokenEndpoint: 'GATEWAY_TOKEN_URL',
     },
   );
 }
@@ -168,7 +201,10 @@ export function defineConfig(settings: SubgraphKitSettings): SubgraphKitConfig {
       gatewayIssuer: text(settings.gatewayIssuer, 'gatewayIssuer'),
       store,
       production: settings.production ?? false,
+      downstream: settings.downstream,
+      keyFile: text(settings.keyFile, 'keyFile'),
+      tokenEndpoint: text(settings.tokenEndpoint, 'tokenEndpoint'),
     },
-    { mode: 'mode', name: 'name', gatewayJwksUrl: 'gatewayJwksUrl', store: 'store' },
+    { mode: 'mode', name: 'name', gatewayJwksUrl: 'gatewayJwksUrl', store: 'store', keyFile: 'keyFile', tokenEndpoint: 'tokenEndpoint' },
   );
 }

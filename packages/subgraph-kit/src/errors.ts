@@ -7,7 +7,9 @@
  *
  * A subgraph answers five of them: TOKEN_MISSING, TOKEN_INVALID and
  * TOKEN_EXPIRED (401), KEYS_UNAVAILABLE and SESSION_STORE_UNAVAILABLE (503);
- * and UNAUTHORIZED_FIELD_OR_TYPE inside a GraphQL answer.
+ * and UNAUTHORIZED_FIELD_OR_TYPE inside a GraphQL answer. A downstream
+ * service adds AUTHENTICATION_REQUIRED (401) and ACTOR_NOT_ALLOWED (403); a
+ * subgraph whose call to one failed, TOKEN_EXCHANGE_FAILED on that field.
  */
 import { GraphQLError } from 'graphql';
 
@@ -27,6 +29,14 @@ export const AUTH_ERROR_STATUS = {
   KEYS_UNAVAILABLE: 503,
   /** The session store (or the login-limit store on it) did not answer in time. */
   SESSION_STORE_UNAVAILABLE: 503,
+  /** A downstream service was called without a caller: no token, or no live session. */
+  AUTHENTICATION_REQUIRED: 401,
+  /** A downstream service was called by an actor (the `act` of its token) it does not take calls from. */
+  ACTOR_NOT_ALLOWED: 403,
+  /** A subgraph could not exchange the caller's token for a downstream service's (the gateway refused, or did not answer). */
+  TOKEN_EXCHANGE_FAILED: 502,
+  /** A downstream service a subgraph called on the caller's behalf did not answer. */
+  DOWNSTREAM_UNAVAILABLE: 502,
 } as const satisfies Record<string, number>;
 
 /** The codes of authentication refusals: what AuthError carries. */

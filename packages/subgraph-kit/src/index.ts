@@ -9,6 +9,9 @@
  * (Express or plain Node). The contract modules the gateway shares with
  * subgraphs: ./token, ./session, ./authorization, ./redis.
  */
+export { createDownstreamKit, type DownstreamKit, type DownstreamKitOptions } from './downstream.js';
+export { downstreamCalls, type DownstreamCalls, type DownstreamInit } from './downstream-calls.js';
+export type { Actor, DownstreamCaller } from './modes/token/downstream-token.js';
 export { createSubgraphKit, type IdentityContext, type IdentitySource, type SubgraphKit, type SubgraphKitOptions } from './kit.js';
 export {
   configFromEnv,
@@ -23,8 +26,8 @@ export {
   type SubgraphKitConfig,
   type SubgraphKitSettings,
 } from './config.js';
-export { MODE_NAMES, type ModeName, SUBGRAPH_MODES } from './modes/index.js';
-export type { SessionStoreObserver, SubgraphAuthenticator, SubgraphModeContext, SubgraphModeDefinition } from './modes/contract.js';
+export { DOWNSTREAM_MODES, MODE_NAMES, type ModeName, SUBGRAPH_MODES } from './modes/index.js';
+export type { DownstreamAuthenticator, DownstreamModeContext, DownstreamModeDefinition, SessionStoreObserver, SubgraphAuthenticator, SubgraphModeContext, SubgraphModeDefinition } from './modes/contract.js';
 export { headerOf, type RequestHeaders } from './headers.js';
 export { type Identity, type SignedInUser, hasScope, parseScopes, userIdentity } from './identity.js';
 export {
@@ -41,6 +44,6 @@ export {
 export { boolean, ConfigError, type Env, httpUrl, integer, oneOf, optional } from './env.js';
 export { READY, type Readiness } from './readiness.js';
 export { STORE_TIMEOUT_MS, TimeoutError, withTimeout } from './timeout.js';
-export { AUTH_COST_HEADER, emptySubgraphCost, formatSubgraphCost, parseSubgraphCost, type SubgraphCost } from './auth-cost.js';
+export { addCost, AUTH_COST_HEADER, emptySubgraphCost, formatSubgraphCost, parseSubgraphCost, type SubgraphCost } from './auth-cost.js';
 export { createPolicyRegistry, type DenialObserver, type DirectiveKind, type Policy, type PolicyRegistry } from './authorization/rules.js';
 export { protectSchema, protectSubgraphSchema, type ProtectSchemaOptions } from './authorization/subgraph.js';

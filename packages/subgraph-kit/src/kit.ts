@@ -10,7 +10,9 @@
  *   const identity = await kit.identify(request.headers); // throws AuthError
  *   await kit.close();
  */
+import type { JSONWebKeySet } from 'jose';
 import { emptySubgraphCost, type SubgraphCost } from './auth-cost.js';
+import { downstreamCalls, type DownstreamCalls } from './downstream-calls.js';
 import { defineConfig, type SubgraphKitConfig, type SubgraphKitSettings } from './config.js';
 import type { RequestHeaders } from './headers.js';
 import type { Identity } from './identity.js';
@@ -24,6 +26,8 @@ export interface IdentitySource {
   identify(headers: RequestHeaders, cost?: SubgraphCost): Promise<Identity | null>;
   /** Outside production the adapters answer each request with `x-auth-cost` (auth-cost.ts). */
   readonly reportsCost: boolean;
+  /** Calls to downstream services on behalf of the caller of the request with `headers` (identified first). `onCost`: the cost changed. */
+  downstream?(headers: RequestHeaders, cost: SubgraphCost, onCost?: () => void): DownstreamCalls;
 }
 
 export interface SubgraphKit extends IdentitySource {
@@ -32,6 +36,13 @@ export interface SubgraphKit extends IdentitySource {
   readiness(): Promise<Readiness>;
   /** Releases what the mode opened (the store connection). */
   close(): Promise<void>;
+  downstream(headers: RequestHeaders, cost: SubgraphCost, onCost?: () => void): DownstreamCalls;
+  /**
+   * Token mode, with `downstream` services: this subgraph's public key set.
+   * Serve it at GET /.well-known/jwks.json: the gateway checks the subgraph's
+   * token-exchange requests against it.
+   */
+  readonly jwks: JSONWebKeySet | undefined;
 }
 
 export interface SubgraphKitOptions {
@@ -43,6 +54,8 @@ export interface SubgraphKitOptions {
 export interface IdentityContext {
   /** The caller, or null when anonymous. Set by the kit, never by resolvers. */
   identity: Identity | null;
+  /** Calls to the kit's `downstream` services on the caller's behalf (where the adapter offers them). */
+  downstream?: DownstreamCalls;
 }
 
 /**
@@ -57,6 +70,8 @@ export async function createSubgraphKit(config: SubgraphKitConfig | SubgraphKitS
     config: validated,
     reportsCost: !validated.production,
     identify: (headers, cost = emptySubgraphCost()) => authenticator.identify(headers, cost),
+    downstream: (headers, cost, onCost) => downstreamCalls(authenticator, validated.downstream, headers, cost, onCost),
+    jwks: authenticator.jwks,
     readiness: () => authenticator.readiness(),
     close: () => (closed ??= authenticator.close()),
   };

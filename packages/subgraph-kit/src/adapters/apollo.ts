@@ -14,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTH_COST_HEADER, emptySubgraphCost, formatSubgraphCost, type SubgraphCost } from '../auth-cost.js';
 import { AuthError, toGraphQLError } from '../errors.js';
 import type { Identity } from '../identity.js';
+import type { DownstreamCalls } from '../downstream-calls.js';
 import type { IdentityContext, IdentitySource } from '../kit.js';
 
 /** What Apollo Server's Node integrations hand a context function. */
@@ -23,8 +24,8 @@ export interface NodeContextArgs<Req extends IncomingMessage = IncomingMessage, 
 }
 
 export interface KitContextOptions<Args extends NodeContextArgs, Extra extends object> {
-  /** More context for resolvers, once the caller is known (and what finding out cost). */
-  context?: (args: Args & { identity: Identity | null; cost: SubgraphCost }) => Extra | Promise<Extra>;
+  /** More context for resolvers, once the caller is known (what finding out cost, and calls on their behalf). */
+  context?: (args: Args & { identity: Identity | null; cost: SubgraphCost; downstream?: DownstreamCalls }) => Extra | Promise<Extra>;
   /** Told of each refusal before it is answered (logs, metrics). */
   onRefused?: (error: AuthError, args: Args) => void;
 }
@@ -36,17 +37,21 @@ export function kitContext<Args extends NodeContextArgs = NodeContextArgs, Extra
 ): (args: Args) => Promise<IdentityContext & Extra> {
   return async (args) => {
     const cost = emptySubgraphCost();
+    // The gateway adds this up per client request (auth-cost.ts); a downstream call during execution adds to it.
+    const report = () => {
+      if (kit.reportsCost && !args.res.headersSent) args.res.setHeader(AUTH_COST_HEADER, formatSubgraphCost(cost));
+    };
     try {
       const identity = await kit.identify(args.req.headers, cost);
-      const extra = options.context ? await options.context({ ...args, identity, cost }) : ({} as Extra);
-      return { ...extra, identity };
+      const downstream = kit.downstream?.(args.req.headers, cost, report);
+      const extra = options.context ? await options.context({ ...args, identity, cost, downstream }) : ({} as Extra);
+      return { ...extra, identity, ...(downstream ? { downstream } : {}) };
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       options.onRefused?.(error, args);
       throw toGraphQLError(error);
     } finally {
-      // The gateway adds this up per client request (auth-cost.ts).
-      if (kit.reportsCost && !args.res.headersSent) args.res.setHeader(AUTH_COST_HEADER, formatSubgraphCost(cost));
+      report();
     }
   };
 }

@@ -5,15 +5,26 @@
  * gateway's end of each mode lives in the gateway's repository, which ties
  * the two ends of a mode together (its shared/auth-modes/).
  */
+import type { JSONWebKeySet } from 'jose';
 import type { SubgraphCost } from '../auth-cost.js';
 import type { SubgraphKitConfig } from '../config.js';
 import type { RequestHeaders } from '../headers.js';
 import type { Identity } from '../identity.js';
 import type { Readiness } from '../readiness.js';
+import type { DownstreamCaller } from './token/downstream-token.js';
 
 export interface SubgraphAuthenticator {
   /** The caller's identity, null when anonymous; throws AuthError to refuse the request. Adds what it did to `cost`. */
   identify(headers: RequestHeaders, cost: SubgraphCost): Promise<Identity | null>;
+  /**
+   * What carries the caller of this request (`headers`, already identified) on to downstream service
+   * `audience`: token mode, a downstream token exchanged at the gateway; session mode, the session id.
+   * Nothing for an anonymous caller. Throws AuthError TOKEN_EXCHANGE_FAILED. `trace`: headers for the
+   * exchange request itself (request id, traceparent), so the gateway logs it under the same ids.
+   */
+  credentialsFor(headers: RequestHeaders, audience: string, cost: SubgraphCost, trace?: Record<string, string>): Promise<Record<string, string>>;
+  /** Token mode with downstream services: this subgraph's public key set, for the gateway to check its client assertions. */
+  readonly jwks?: JSONWebKeySet;
   /** Whether what this mode needs to serve (session mode: the store) answers now. */
   readiness(): Promise<Readiness>;
   close(): Promise<void>;
@@ -32,3 +43,22 @@ export interface SubgraphModeContext {
 
 /** A mode's subgraph end, loaded on first use. */
 export type SubgraphModeDefinition = (context: SubgraphModeContext) => Promise<SubgraphAuthenticator>;
+
+/**
+ * A downstream service's end of an auth mode (a service a subgraph calls on
+ * the caller's behalf, not the gateway): who the caller is, and which
+ * services act for them; a request without a caller is refused.
+ */
+export interface DownstreamAuthenticator {
+  /** Throws AuthError: TOKEN_MISSING/TOKEN_INVALID/TOKEN_EXPIRED, AUTHENTICATION_REQUIRED, ACTOR_NOT_ALLOWED, KEYS_UNAVAILABLE, SESSION_STORE_UNAVAILABLE. */
+  identify(headers: RequestHeaders, cost: SubgraphCost): Promise<DownstreamCaller>;
+  readiness(): Promise<Readiness>;
+  close(): Promise<void>;
+}
+
+export interface DownstreamModeContext extends SubgraphModeContext {
+  /** The services whose calls it takes (token mode: the outermost `act`). */
+  allowedActors: readonly string[];
+}
+
+export type DownstreamModeDefinition = (context: DownstreamModeContext) => Promise<DownstreamAuthenticator>;

@@ -5,9 +5,9 @@
  * gateway's repository, its gateway end and one line in its list). A
  * mode's end loads on first use, so reading this list loads no mode.
  */
-import type { SubgraphModeDefinition } from './contract.js';
-import { sessionSubgraphEnd } from './session/index.js';
-import { tokenSubgraphEnd } from './token/index.js';
+import type { DownstreamModeDefinition, SubgraphModeDefinition } from './contract.js';
+import { sessionDownstreamEnd, sessionSubgraphEnd } from './session/index.js';
+import { tokenDownstreamEnd, tokenSubgraphEnd } from './token/index.js';
 
 export const SUBGRAPH_MODES = {
   token: tokenSubgraphEnd,
@@ -17,3 +17,9 @@ export const SUBGRAPH_MODES = {
 export type ModeName = keyof typeof SUBGRAPH_MODES;
 
 export const MODE_NAMES = Object.keys(SUBGRAPH_MODES) as ModeName[];
+
+/** Each mode's end in a downstream service (a service a subgraph calls on the caller's behalf). */
+export const DOWNSTREAM_MODES = {
+  token: tokenDownstreamEnd,
+  session: sessionDownstreamEnd,
+} satisfies Record<ModeName, DownstreamModeDefinition>;

@@ -22,6 +22,8 @@ export interface MintOptions {
   /** null: an anonymous caller (the token carries no `sub`). */
   identity: Identity | null;
   ttlSeconds: number;
+  /** The sign-in the caller's access token belongs to: a token exchange refuses the token once it is revoked. */
+  sid?: string;
 }
 
 export interface MintedToken {
@@ -33,7 +35,7 @@ export interface MintedToken {
 export async function mintIdentityToken(key: SigningKey, options: MintOptions): Promise<MintedToken> {
   const now = Math.floor(Date.now() / 1000);
   const expiresAt = now + options.ttlSeconds;
-  const jwt = new SignJWT({ scope: options.identity?.scopes.join(' ') ?? '' })
+  const jwt = new SignJWT({ scope: options.identity?.scopes.join(' ') ?? '', ...(options.sid !== undefined ? { sid: options.sid } : {}) })
     .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: IDENTITY_TOKEN_TYP })
     .setIssuer(options.issuer)
     .setAudience(options.audience)
@@ -52,23 +54,43 @@ export interface VerifierOptions {
   audience: string;
 }
 
+/** What a verified identity token says. */
+export interface IdentityTokenClaims {
+  /** Absent: an anonymous caller. */
+  sub?: string;
+  scopes: string[];
+  sid?: string;
+  /** seconds since the epoch */
+  exp: number;
+}
+
+/** Checks an identity token addressed to `options.audience`; throws AuthError. */
+export async function verifyIdentityToken(token: string, options: VerifierOptions): Promise<IdentityTokenClaims> {
+  const payload = await verifyJwt(token, options.keys, {
+    typ: IDENTITY_TOKEN_TYP,
+    issuer: options.issuer,
+    audience: options.audience,
+    requiredClaims: ['jti'],
+    singleAudience: true,
+  });
+  return {
+    ...(typeof payload.sub === 'string' ? { sub: payload.sub } : {}),
+    scopes: parseScopes(payload.scope),
+    ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}),
+    exp: payload.exp!,
+  };
+}
+
 /**
  * Returns the caller's identity, `null` for an anonymous caller, or throws an
  * AuthError. A token whose subject is the issuer itself is the gateway's own
  * call (schema loading, health checks).
  */
 export function createIdentityTokenVerifier(options: VerifierOptions) {
-  return async function verifyIdentityToken(token: string): Promise<Identity | null> {
-    const payload = await verifyJwt(token, options.keys, {
-      typ: IDENTITY_TOKEN_TYP,
-      issuer: options.issuer,
-      audience: options.audience,
-      requiredClaims: ['jti'],
-      singleAudience: true,
-    });
-    const scopes = parseScopes(payload.scope);
-    if (payload.sub === undefined) return null;
-    if (payload.sub === options.issuer) return { kind: 'gateway', id: payload.sub, scopes };
-    return { kind: 'user', id: payload.sub, scopes };
+  return async function verifyIdentity(token: string): Promise<Identity | null> {
+    const { sub, scopes } = await verifyIdentityToken(token, options);
+    if (sub === undefined) return null;
+    if (sub === options.issuer) return { kind: 'gateway', id: sub, scopes };
+    return { kind: 'user', id: sub, scopes };
   };
 }

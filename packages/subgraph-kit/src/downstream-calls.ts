@@ -1,0 +1,64 @@
+/**
+ * Calls to a downstream service on behalf of one request's caller, the same
+ * code in both modes: the mode adds what carries the caller (an exchanged
+ * token, or the session id), and the service's own `x-auth-cost` report is
+ * added to the request's cost, so the gateway's count covers every hop.
+ *
+ *   const answer = await context.downstream.fetch('payments', `${paymentsUrl}/payments/${order.id}`);
+ */
+import { addCost, AUTH_COST_HEADER, parseSubgraphCost, type SubgraphCost } from './auth-cost.js';
+import { AuthError } from './errors.js';
+import type { RequestHeaders } from './headers.js';
+import type { SubgraphAuthenticator } from './modes/contract.js';
+
+const DEFAULT_TIMEOUT_MS = 5000;
+/** Headers of the call that also go to a token exchange for it: the request's id and trace. */
+const TRACE_HEADERS = ['x-request-id', 'traceparent', 'tracestate'];
+
+function traceOf(headers: Record<string, string> = {}): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => TRACE_HEADERS.includes(name.toLowerCase())));
+}
+
+export interface DownstreamInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Default 5 s. */
+  timeoutMs?: number;
+}
+
+export interface DownstreamCalls {
+  /**
+   * `url` on `service` (one of the kit's `downstream` names) as the caller.
+   * Throws AuthError TOKEN_EXCHANGE_FAILED (token mode) or
+   * DOWNSTREAM_UNAVAILABLE (no answer); any HTTP answer is returned as is.
+   */
+  fetch(service: string, url: string, init?: DownstreamInit): Promise<Response>;
+}
+
+export function downstreamCalls(authenticator: SubgraphAuthenticator, services: readonly string[], headers: RequestHeaders, cost: SubgraphCost, onCost?: () => void): DownstreamCalls {
+  return {
+    async fetch(service, url, init = {}) {
+      // A programming error, not a caller's: the service must be declared (the gateway's list says the same).
+      if (!services.includes(service)) throw new TypeError(`${JSON.stringify(service)} is not among this subgraph's downstream services (${services.join(', ') || 'none'})`);
+      const credentials = await authenticator.credentialsFor(headers, service, cost, traceOf(init.headers));
+      cost.downstreamCalls++;
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method: init.method ?? 'GET',
+          headers: { accept: 'application/json', ...init.headers, ...credentials },
+          body: init.body,
+          signal: AbortSignal.timeout(init.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+        });
+      } catch (error) {
+        throw new AuthError('DOWNSTREAM_UNAVAILABLE', `${service} did not answer`, { cause: error });
+      } finally {
+        onCost?.();
+      }
+      addCost(cost, parseSubgraphCost(response.headers.get(AUTH_COST_HEADER)));
+      onCost?.();
+      return response;
+    },
+  };
+}
