@@ -37,6 +37,7 @@ import { requestLimits, type RequestLimits } from './request-limits.js';
 import { IdentityDataSource, type GatewayContext } from './subgraph-client.js';
 import { LiveSupergraph } from './supergraph/live-supergraph.js';
 import { readSubgraphList, SubgraphListError } from './supergraph/subgraph-list.js';
+import { exchangeClients } from './auth/exchange-clients.js';
 
 export interface GatewayOptions {
   /** Default: a pino logger on stdout per LOG_LEVEL/LOG_FORMAT. */
@@ -144,7 +145,8 @@ async function openAuth(config: GatewayConfig, logger: Logger, metrics: GatewayM
     defaultSessionTtlSeconds: config.sessionIdleTimeoutSeconds,
     onOutage: (error) => logger.warn(`shared store unavailable: ${error.message}`),
   });
-  const strategy = replacement ?? (await AUTH_MODES[config.authMode].gateway({ config, keys, store, logger, observer: metrics }));
+  const exchange = exchangeClients(config.subgraphsFile, logger);
+  const strategy = replacement ?? (await AUTH_MODES[config.authMode].gateway({ config, keys, store, logger, observer: metrics, exchangeClients: exchange }));
   return { keys, store, strategy };
 }
 

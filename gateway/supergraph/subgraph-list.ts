@@ -2,6 +2,12 @@
  * The list of subgraphs the gateway composes (SUBGRAPHS_FILE): a JSON array
  * of `{ "name", "url" }`. Names become token audiences, so they are held to
  * SUBGRAPH_NAME_PATTERN.
+ *
+ * A subgraph that calls other services on the caller's behalf also says
+ * which (`"downstream": ["payments"]`: the audiences it may exchange tokens
+ * for, RFC 8693's may_act idea) and, optionally, where its own public keys
+ * are (`"jwks"`; default `<origin of url>/.well-known/jwks.json`): the
+ * gateway checks its token-exchange requests against them.
  */
 import fs from 'node:fs';
 import { SUBGRAPH_NAME_PATTERN } from '@fedgw/subgraph-kit';
@@ -9,6 +15,10 @@ import { SUBGRAPH_NAME_PATTERN } from '@fedgw/subgraph-kit';
 export interface SubgraphEntry {
   name: string;
   url: string;
+  /** The services it may call on the caller's behalf (token exchange); none when absent. */
+  downstream?: string[];
+  /** Its public keys (JWKS URL), for its token-exchange requests; set whenever `downstream` is. */
+  jwks?: string;
 }
 
 export class SubgraphListError extends Error {
@@ -50,19 +60,36 @@ export function validateSubgraphList(parsed: unknown, source: string): SubgraphE
     }
     if (seen.has(name)) throw new SubgraphListError(`${where}.name "${name}" is listed twice`);
     seen.add(name);
-    let parsedUrl: URL | undefined;
-    try {
-      parsedUrl = typeof url === 'string' ? new URL(url) : undefined;
-    } catch {
-      parsedUrl = undefined;
-    }
-    if (!parsedUrl || (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:')) {
-      throw new SubgraphListError(`${where}.url of "${name}" must be an http(s) URL (got ${JSON.stringify(url)})`);
-    }
-    // The list is logged and shown by /readyz; a secret in a URL would leak there.
-    if (parsedUrl.username || parsedUrl.password) {
-      throw new SubgraphListError(`${where}.url of "${name}" must not contain a user name or password`);
-    }
-    return { name, url: parsedUrl.toString() };
+    const parsedUrl = httpUrl(url, `${where}.url of "${name}"`);
+    return { name, url: parsedUrl.toString(), ...downstreamOf(entry as Record<string, unknown>, parsedUrl, where) };
   });
+}
+
+function httpUrl(value: unknown, what: string): URL {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new SubgraphListError(`${what} must be an http(s) URL (got ${JSON.stringify(value)})`);
+  }
+  // The list is logged and shown by /readyz; a secret in a URL would leak there.
+  if (url.username || url.password) throw new SubgraphListError(`${what} must not contain a user name or password`);
+  return url;
+}
+
+/** `downstream` (service names) and `jwks` (where its keys are), when the subgraph calls other services. */
+function downstreamOf(entry: Record<string, unknown>, url: URL, where: string): Pick<SubgraphEntry, 'downstream' | 'jwks'> {
+  const { downstream, jwks } = entry;
+  if (downstream === undefined) {
+    if (jwks !== undefined) throw new SubgraphListError(`${where}.jwks is only for a subgraph with "downstream" services`);
+    return {};
+  }
+  if (!Array.isArray(downstream) || downstream.length === 0 || downstream.some((service) => typeof service !== 'string' || !SUBGRAPH_NAME_PATTERN.test(service))) {
+    throw new SubgraphListError(`${where}.downstream must be a non-empty list of service names (lowercase letters, digits and "-"; got ${JSON.stringify(downstream)})`);
+  }
+  const keys = jwks === undefined ? new URL('/.well-known/jwks.json', url) : httpUrl(jwks, `${where}.jwks`);
+  return { downstream: [...new Set(downstream as string[])], jwks: keys.toString() };
 }

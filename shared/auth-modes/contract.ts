@@ -28,6 +28,8 @@ export interface Caller {
   identity: Identity | null;
   /** Session mode only: the id of the caller's authenticated session. */
   sessionId?: string;
+  /** Token mode: the sign-in the caller's access token belongs to (its identity tokens carry it). */
+  sid?: string;
 }
 
 export const ANONYMOUS: Caller = Object.freeze({ identity: null });
@@ -88,6 +90,8 @@ export interface TokenResponse {
   expires_in: number;
   scope: string;
   refresh_token?: string;
+  /** RFC 8693: what a token exchange issued. */
+  issued_token_type?: string;
 }
 
 /** One grant of POST /auth/token: the form's parameters in, a token response out; refusals are OAuthErrors. */
@@ -118,6 +122,22 @@ export interface GatewayModeContext {
   store: SharedStore;
   logger: Logger;
   observer?: PropagationObserver;
+  /** Who may exchange tokens for calls to other services (token mode's token exchange); none when absent. */
+  exchangeClients?: ExchangeClients;
+}
+
+/** A subgraph that may call other services on the caller's behalf: a client of token exchange. */
+export interface ExchangeClient {
+  name: string;
+  /** The services it may exchange tokens for (their names: the tokens' audiences). */
+  downstream: readonly string[];
+  /** Its own public keys, which its client assertions are checked against. */
+  keys: JWTVerifyGetKey;
+}
+
+export interface ExchangeClients {
+  /** The subgraph named `name` as the list says now; undefined when it is not listed. `downstream` is empty for one that calls nothing. */
+  find(name: string): ExchangeClient | undefined;
 }
 
 /** One auth mode: its name (the value of AUTH_MODE) and a factory for each end. */

@@ -35,6 +35,28 @@ describe('parseSubgraphList', () => {
     expect(() => parseSubgraphList('[{"name": "a",', 'custom/list.json')).toThrow(/custom\/list\.json/);
   });
 
+  it('reads the services a subgraph calls, and where its keys are (by default beside it)', () => {
+    const text = JSON.stringify([
+      { name: 'orders', url: 'http://orders.internal:4004/graphql', downstream: ['payments', 'payments'] },
+      { name: 'checkout', url: 'http://checkout.internal/graphql', downstream: ['payments'], jwks: 'https://keys.internal/checkout.json' },
+    ]);
+    expect(parseSubgraphList(text, FILE)).toEqual([
+      { name: 'orders', url: 'http://orders.internal:4004/graphql', downstream: ['payments'], jwks: 'http://orders.internal:4004/.well-known/jwks.json' },
+      { name: 'checkout', url: 'http://checkout.internal/graphql', downstream: ['payments'], jwks: 'https://keys.internal/checkout.json' },
+    ]);
+  });
+
+  it.each([
+    ['an empty downstream list', { downstream: [] }],
+    ['a downstream name that is not a service name', { downstream: ['Payments'] }],
+    ['downstream that is not a list', { downstream: 'payments' }],
+    ['jwks without downstream', { jwks: 'http://a.test/jwks.json' }],
+    ['a jwks that is not http(s)', { downstream: ['payments'], jwks: 'file:///keys.json' }],
+    ['a jwks with credentials', { downstream: ['payments'], jwks: 'https://user:pw@a.test/jwks.json' }],
+  ])('refuses %s', (_case, extra) => {
+    expect(refusal([{ name: 'orders', url: 'http://a.test/graphql', ...extra }])).toBeInstanceOf(SubgraphListError);
+  });
+
   it('keeps only name and url', () => {
     const text = '[{ "name": "accounts", "url": "http://a.test/graphql", "extra": true }]';
     expect(parseSubgraphList(text, FILE)).toEqual([{ name: 'accounts', url: 'http://a.test/graphql' }]);

@@ -8,19 +8,20 @@
 import type { Request } from 'express';
 import { decodeJwt } from 'jose';
 import { AuthError, READY } from '@fedgw/subgraph-kit';
-import { bearerToken, MAX_TOKEN_BYTES } from '@fedgw/subgraph-kit/token';
+import { bearerToken, MAX_TOKEN_BYTES, TOKEN_EXCHANGE_GRANT } from '@fedgw/subgraph-kit/token';
 import { OAuthError } from '../../errors.js';
 import type { GatewayConfig } from '../../config/gateway.js';
 import type { SharedStore } from '../../store/contract.js';
 import { ANONYMOUS, type Caller, type GatewayAuthStrategy, type GatewayModeContext, type ProviderSignIn, type SigningKeys, type TokenGrant, type TokenResponse } from '../contract.js';
 import { gatewayAccessTokens, mintAccessToken, type AccessTokenVerifier, type VerifiedAccessToken } from './access-token.js';
 import { externalAccessTokens } from './external-issuer.js';
+import { exchangeGrant } from './exchange-grant.js';
 import { tokenPropagation } from './propagation.js';
 import { indexProviderSignIn, takeProviderSignIns } from '../provider-sign-ins.js';
 import { newSignIn, refreshTokens, type SignIn } from './refresh-tokens.js';
 import { RevocationList } from './revocation-list.js';
 
-export async function tokenGateway({ config, keys, store, observer }: GatewayModeContext): Promise<GatewayAuthStrategy> {
+export async function tokenGateway({ config, keys, store, observer, exchangeClients }: GatewayModeContext): Promise<GatewayAuthStrategy> {
   const revocations = new RevocationList(store.revocations);
   await revocations.start();
   const propagation = tokenPropagation({ keys, issuer: config.gatewayIssuer, ttlSeconds: config.identityTokenTtlSeconds, observer });
@@ -51,7 +52,12 @@ export async function tokenGateway({ config, keys, store, observer }: GatewayMod
       for (const family of families) await revocations.revoke({ kind: 'family', id: family, expiresAt });
       return families.length;
     },
-    grants: { refresh_token: refreshGrant(revocations, refreshTokens(store.refreshTokens), issue) },
+    grants: {
+      refresh_token: refreshGrant(revocations, refreshTokens(store.refreshTokens), issue),
+      ...(exchangeClients
+        ? { [TOKEN_EXCHANGE_GRANT]: exchangeGrant({ issuer: config.gatewayIssuer, keys, clients: exchangeClients, revocations, store, ttlSeconds: config.identityTokenTtlSeconds }) }
+        : {}),
+    },
     readiness: async () => READY,
     close: () => revocations.close(),
   };
@@ -93,7 +99,7 @@ export function bearerCallers(verifiers: AccessTokenVerifier[], revocations: Pic
     if (!verifier) throw new AuthError('TOKEN_INVALID', 'token is invalid: issuer is not trusted');
     const verified = await verifier.verify(token);
     if (revocations.isRevoked(verified.jti, verified.sid)) throw new AuthError('TOKEN_REVOKED', 'token was revoked (its owner logged out)');
-    return { identity: verified.identity, token: verified };
+    return { identity: verified.identity, token: verified, ...(verified.sid !== undefined ? { sid: verified.sid } : {}) };
   };
 }
 

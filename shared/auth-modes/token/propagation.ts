@@ -1,5 +1,5 @@
 /**
- * Token mode's propagation: one identity JWT per (identity, subgraph),
+ * Token mode's propagation: one identity JWT per (identity, sign-in, subgraph),
  * reused until shortly before it expires, so a query with many fetches
  * signs at most once per subgraph and a busy caller once per token lifetime.
  */
@@ -35,6 +35,7 @@ export function tokenPropagation(options: TokenPropagationOptions): TokenPropaga
       audience: subgraph,
       identity: caller.identity,
       ttlSeconds: options.ttlSeconds,
+      ...(caller.sid !== undefined ? { sid: caller.sid } : {}),
     });
     if (cost) cost.tokensSigned++;
     options.observer?.tokenSigned(subgraph);
@@ -46,7 +47,8 @@ export function tokenPropagation(options: TokenPropagationOptions): TokenPropaga
 
   async function tokenFor(subgraph: string, caller: Caller, cost?: AuthCost): Promise<string> {
     const identity = caller.identity;
-    const key = `${subgraph}\0${identity?.kind ?? ''}\0${identity?.id ?? ''}\0${identity?.scopes.join(' ') ?? ''}`;
+    // Per sign-in too: the token carries its sid, which a token exchange checks against revocations.
+    const key = `${subgraph}\0${identity?.kind ?? ''}\0${identity?.id ?? ''}\0${identity?.scopes.join(' ') ?? ''}\0${caller.sid ?? ''}`;
     const cached = cache.get(key);
     if (cached) {
       const minted = await cached.catch(() => undefined);
