@@ -1,6 +1,8 @@
 /**
- * `npm start`: the gateway and every local subgraph listed in SUBGRAPHS_FILE,
- * each as its own process, with one prefixed log stream. Ctrl-C (or SIGTERM)
+ * `npm start`: the gateway, every local subgraph listed in SUBGRAPHS_FILE
+ * and every local downstream service they call (`downstream/<name>/`, named
+ * in the list's `downstream`), each as its own process, with one prefixed
+ * log stream. Ctrl-C (or SIGTERM)
  * stops them all; if one started with the launcher exits on its own, the
  * others are stopped too.
  *
@@ -17,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { readSubgraphList } from '../gateway/supergraph/subgraph-list.js';
 import { runMain } from '../shared/config/env.js';
 import { loadGatewayConfig } from '../shared/config/gateway.js';
+import { downstreamUrlVariable } from '../shared/config/subgraph.js';
 import { watchFile, type FileWatch } from '../shared/file-watch.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,9 +61,21 @@ void runMain(async () => {
     return services;
   };
 
+  /** The local downstream services the listed subgraphs call: started once, on <NAME>_URL's port or their own default. */
+  const localDownstream = (): Service[] => {
+    const names = new Set(readSubgraphList(config.subgraphsFile).flatMap((entry) => entry.downstream ?? []));
+    return [...names]
+      .filter((name) => fs.existsSync(path.join(root, `downstream/${name}/main.ts`)))
+      .map((name) => {
+        const url = process.env[downstreamUrlVariable(name)];
+        return { name, entry: `downstream/${name}/main.ts`, env: { ...sharedEnv, ...(url ? { PORT: new URL(url).port } : {}) } };
+      });
+  };
+
   const initial: Service[] = [
     { name: 'gateway', entry: 'gateway/main.ts', env: { ...sharedEnv, PORT: String(config.port) } },
     ...localSubgraphs(false),
+    ...localDownstream(),
   ];
 
   let width = Math.max(...initial.map((service) => service.name.length));

@@ -56,6 +56,12 @@ export const PUBLIC_ERROR_STATUS = {
   /** A field or type the caller may not see (@authenticated, @requiresScopes, @policy): null at its path. */
   [UNAUTHORIZED_CODE]: UNAUTHORIZED_STATUS,
 
+  // --- calls beyond the subgraphs (downstream services, shared/downstream-service.ts) ---
+  /** A downstream service: what was asked for is not the caller's (an unknown one neither: no probing). */
+  FORBIDDEN: 403,
+  /** A subgraph's field: the downstream service it called refused without a code of its own, or answered no JSON. */
+  DOWNSTREAM_ERROR: 200,
+
   // --- readiness and the service itself -----------------------------------
   /** The gateway has not composed a supergraph yet. */
   GATEWAY_NOT_READY: 503,

@@ -13,12 +13,14 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import express, { type Request, type Response } from 'express';
+import type { JSONWebKeySet } from 'jose';
 import type { DocumentNode } from 'graphql';
 import type { Registry } from 'prom-client';
 import {
   createSubgraphKit,
   emptySubgraphCost,
   protectSchema,
+  type Env,
   type IdentityContext,
   type IdentitySource,
   type Policy,
@@ -30,17 +32,20 @@ import { SESSION_ID_HEADER } from '@fedgw/subgraph-kit/session';
 import { POLICIES } from './authorization/policies.js';
 import { runMain } from './config/env.js';
 import { loadSubgraphConfig, type SubgraphConfig } from './config/subgraph.js';
+import { downstreamCaller, type CallDownstream } from './downstream-call.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createSubgraphMetrics } from './observability/metrics.js';
 import type { ObservedContext } from './observability/operation-observer.js';
 import type { RequestRecord } from './observability/request-record.js';
 import { apolloDefaults } from './service/apollo.js';
-import { serviceApp, use } from './service/app.js';
+import { get, serviceApp, use } from './service/app.js';
 import { listen, type RunningServer } from './service/http.js';
 import { stopOnExitSignals } from './service/lifecycle.js';
 
-/** What resolvers see: the kit's `identity`, and the request's record. */
-export interface SubgraphContext extends IdentityContext, ObservedContext {}
+/** What resolvers see: the kit's `identity`, the request's record, and calls to downstream services as the caller. */
+export interface SubgraphContext extends IdentityContext, ObservedContext {
+  callDownstream: CallDownstream;
+}
 
 export interface SubgraphDefinition {
   name: string;
@@ -49,6 +54,11 @@ export interface SubgraphDefinition {
   resolvers: GraphQLResolverMap<SubgraphContext>;
   /** The @policy functions its schema names (default: the deployment's, shared/authorization/policies.ts). */
   policies?: Readonly<Record<string, Policy>>;
+  /**
+   * The services its resolvers call on the caller's behalf (context.callDownstream), each with its
+   * default base URL (<NAME>_URL overrides it). The gateway's subgraph list must say the same (`downstream`).
+   */
+  downstream?: Readonly<Record<string, string>>;
 }
 
 export interface RunningSubgraph extends RunningServer {
@@ -73,7 +83,7 @@ export interface SubgraphOptions {
 export async function startSubgraph(definition: SubgraphDefinition, config: SubgraphConfig, options: SubgraphOptions = {}): Promise<RunningSubgraph> {
   const logger = options.logger ?? createLogger({ service: definition.name, ...config.logging });
   const metrics = createSubgraphMetrics({ processMetrics: options.processMetrics });
-  const kit: Pick<SubgraphKit, 'readiness' | 'close'> & IdentitySource = options.authenticator
+  const kit: Pick<SubgraphKit, 'readiness' | 'close' | 'jwks'> & IdentitySource = options.authenticator
     ? benchmarkOnly(options.authenticator, !config.production)
     : await createSubgraphKit(config.kit, { storeObserver: metrics.sessionStore });
   const apollo = new ApolloServer<SubgraphContext>({
@@ -94,28 +104,7 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
   });
   await apollo.start();
 
-  /** A session id is a credential: only its hash is logged, to correlate with the gateway's line. */
-  const noteSession = (req: Request, record: RequestRecord) => {
-    const sid = req.headers[SESSION_ID_HEADER];
-    if (typeof sid === 'string') record.session(sid);
-  };
-  const graphql = expressMiddleware(apollo, {
-    // The kit's context function: the caller on context.identity, a refusal as an HTTP error with its
-    // code (a bad token is a 401, not a GraphQL 200), x-auth-cost outside production.
-    context: kitContext<{ req: Request; res: Response }, ObservedContext>(kit, {
-      context: ({ req, identity, cost }) => {
-        const record = req.observed!;
-        noteSession(req, record);
-        record.verified(cost);
-        record.authenticated(identity);
-        return { request: record };
-      },
-      onRefused: (error, { req }) => {
-        noteSession(req, req.observed!);
-        req.observed!.refuse(error, 'graphql');
-      },
-    }),
-  });
+  const graphql = graphqlMiddleware(apollo, kit, config);
   const app = serviceApp({
     logger,
     // Only the gateway may call a subgraph, so a refusal here is worth a warning of its own.
@@ -126,6 +115,7 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
       const store = await kit.readiness();
       return { ready: store.ok, details: { subgraph: definition.name, store } };
     },
+    unlogged: kit.jwks ? [jwksRoute(kit.jwks)] : [],
     routes: [use('/graphql', express.json({ limit: '1mb' }), graphql)],
   });
 
@@ -149,9 +139,46 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
   };
 }
 
+/** A session id is a credential: only its hash is logged, to correlate with the gateway's line. */
+function noteSession(req: Request, record: RequestRecord): void {
+  const sid = req.headers[SESSION_ID_HEADER];
+  if (typeof sid === 'string') record.session(sid);
+}
+
+/**
+ * /graphql: the kit's context function puts the caller on context.identity, answers a refusal as an
+ * HTTP error with its code (a bad token is a 401, not a GraphQL 200) and reports x-auth-cost outside
+ * production; this adds the request's record and calls to downstream services as the caller.
+ */
+function graphqlMiddleware(apollo: ApolloServer<SubgraphContext>, kit: IdentitySource, config: SubgraphConfig) {
+  return expressMiddleware(apollo, {
+    context: kitContext<{ req: Request; res: Response }, Omit<SubgraphContext, 'identity'>>(kit, {
+      context: ({ req, identity, cost, downstream }) => {
+        const record = req.observed!;
+        noteSession(req, record);
+        record.verified(cost);
+        record.authenticated(identity);
+        return { request: record, callDownstream: downstreamCaller(downstream, config.downstreamUrls, record) };
+      },
+      onRefused: (error, { req }) => {
+        noteSession(req, req.observed!);
+        req.observed!.refuse(error, 'graphql');
+      },
+    }),
+  });
+}
+
+/** This subgraph's own public key (it calls downstream services): the gateway checks its token-exchange requests with it. */
+function jwksRoute(jwks: JSONWebKeySet) {
+  return get('/.well-known/jwks.json', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=300').json(jwks);
+  });
+}
+
 /** The benchmark's no-auth authenticator, reporting its (zero) cost as a real mode would. */
-function benchmarkOnly(authenticator: SubgraphAuthenticator, reportsCost: boolean): Pick<SubgraphKit, 'readiness' | 'close'> & IdentitySource {
+function benchmarkOnly(authenticator: SubgraphAuthenticator, reportsCost: boolean): Pick<SubgraphKit, 'readiness' | 'close' | 'jwks'> & IdentitySource {
   return {
+    jwks: undefined,
     reportsCost,
     identify: (headers, cost) => authenticator.identify(headers, cost ?? emptySubgraphCost()),
     readiness: () => authenticator.readiness(),
@@ -159,10 +186,15 @@ function benchmarkOnly(authenticator: SubgraphAuthenticator, reportsCost: boolea
   };
 }
 
+/** A subgraph's settings from `env` (its downstream services' URLs included). */
+export function subgraphConfig(definition: SubgraphDefinition, env: Env = process.env, defaultPort = definition.defaultPort): SubgraphConfig {
+  return loadSubgraphConfig(definition.name, defaultPort, env, definition.downstream);
+}
+
 /** The entry point of a subgraph process: config from the environment, a graceful drain on signals. */
 export function runSubgraph(definition: SubgraphDefinition): void {
   void runMain(async () => {
-    const config = loadSubgraphConfig(definition.name, definition.defaultPort);
+    const config = subgraphConfig(definition);
     const logger = createLogger({ service: definition.name, ...config.logging });
     const subgraph = await startSubgraph(definition, config, { logger, processMetrics: true });
     logger.info(`${definition.name} subgraph listening on http://localhost:${subgraph.port}/graphql`, { authMode: config.authMode });

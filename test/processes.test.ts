@@ -1,14 +1,14 @@
 /**
- * The real processes: `npm start`'s launcher runs the gateway and the four
- * subgraphs as separate processes, and a bad setting stops a process at start
- * with one line naming the variable.
+ * The real processes: `npm start`'s launcher runs the gateway, the four
+ * subgraphs and the payments service as separate processes, and a bad
+ * setting stops a process at start with one line naming the variable.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launchStack, SUBGRAPH_NAMES, TSX } from './helpers/stack.js';
-import { DEEP_QUERY } from '../subgraphs/demo.js';
+import { PAYMENT_QUERY } from '../subgraphs/demo.js';
 import { tempDir } from '../scripts/lib/local.js';
 import { Client } from './helpers/http.js';
 
@@ -23,6 +23,8 @@ describe('config errors', () => {
     ['gateway/main.ts', { AUTH_MODE: 'session', NODE_ENV: 'production', SESSION_SECRET: '' }, 'SESSION_SECRET'],
     ['subgraphs/accounts/main.ts', { GATEWAY_JWKS_URL: 'not a url' }, 'GATEWAY_JWKS_URL'],
     ['subgraphs/orders/main.ts', { PORT: '70000' }, 'PORT'],
+    ['subgraphs/orders/main.ts', { PAYMENTS_URL: 'payments:4010' }, 'PAYMENTS_URL'],
+    ['downstream/payments/main.ts', { ALLOWED_ACTORS: 'orders,Reviews' }, 'ALLOWED_ACTORS'],
   ];
   it.each(cases)('%s with %j stops with one line naming %s', (entry, env, variable) => {
     const result = spawnSync(process.execPath, [...tsx, entry], {
@@ -66,15 +68,16 @@ describe.each(['token', 'session'] as const)('npm start launcher, %s mode', (mod
 
   const answers = (port: number) => fetch(`http://127.0.0.1:${port}/healthz`).then(() => true, () => false);
 
-  it('runs five processes, answers the deep query, and stops them all on Ctrl-C', async () => {
+  it('runs six processes, answers the three-level query, and stops them all on Ctrl-C', async () => {
     const launched = await launchStack(mode);
     launcher = launched.launcher;
-    for (const name of ['gateway', ...SUBGRAPH_NAMES]) expect(launched.output()).toMatch(new RegExp(`\\[${name}\\s*\\] `));
+    for (const name of ['gateway', ...SUBGRAPH_NAMES, 'payments']) expect(launched.output()).toMatch(new RegExp(`\\[${name}\\s*\\] `));
 
     const alice = new Client(launched.gatewayUrl);
     expect((await alice.login('alice', 'wonderland')).status).toBe(200);
-    const result = await alice.query(DEEP_QUERY);
-    expect(result.body.data?.me).toMatchObject({ id: 'u1', orders: [{ id: 'o1' }] });
+    const result = await alice.query(PAYMENT_QUERY);
+    expect(result.body.errors).toBeUndefined();
+    expect(result.body.data?.me).toEqual({ id: 'u1', orders: [{ id: 'o1', payment: { status: 'paid', last4: '4242' } }] });
 
     const exited = new Promise<number | null>((resolve) => launcher!.once('exit', (code) => resolve(code)));
     launcher!.kill('SIGINT');

@@ -184,6 +184,8 @@ export async function startVariant(def: VariantDef, options: StartOptions): Prom
     SESSION_STORE: def.store === 'redis' ? options.redisUrl : `sqlite:${path.join(dir, 'sessions.db')}`,
     SESSION_SECRET: randomBytes(32).toString('base64url'),
     GATEWAY_KEYS_DIR: path.join(dir, 'keys'),
+    // orders has a key of its own (it may call payments), kept with the variant's other keys.
+    SUBGRAPH_KEY_FILE: path.join(dir, 'subgraph-key.pem'),
     ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL_SECONDS),
     // No background re-introspection and no playground routes in the measured process.
     SUBGRAPH_POLL_INTERVAL: '0',

@@ -41,6 +41,8 @@ export interface AccessLineFields {
   subgraphs?: string[];
   /** Fields withheld from the caller: `Type.field @directive`. */
   denied?: string[];
+  /** A downstream service, token mode: the services acting for the caller, the one that called first (the token's `act`). */
+  act?: string[];
   operation?: { type: string; name?: string; outcome: RequestOutcome };
   /** The distinct error codes of the GraphQL response. */
   errorCodes?: string[];
@@ -96,6 +98,11 @@ export class RequestRecord {
     this.options.metrics.authentication(this.method, identity ? 'ok' : 'anonymous');
     this.fields.user = identity?.id ?? null;
     if (sessionId) this.session(sessionId);
+  }
+
+  /** The services acting for the caller (a downstream service, token mode): names only, never a token. */
+  actedFor(actors: readonly string[]): void {
+    if (actors.length > 0) this.fields.act = [...actors];
   }
 
   /** What checking the caller's identity token took (subgraphs, token mode). */

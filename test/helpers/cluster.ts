@@ -461,6 +461,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       GATEWAY_JWKS_URL: `${url}/.well-known/jwks.json`,
       SESSION_STORE: redis.url,
       LOG_LEVEL: 'warn',
+      // orders has a key of its own (it may call payments): in this cluster's folder, not the repository's.
+      SUBGRAPH_KEY_FILE: path.join(dir, 'subgraph-key.pem'),
     };
 
     // The subgraphs first: a replica composes its supergraph from them.

@@ -14,14 +14,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { loadGatewayConfig } from '../../shared/config/gateway.js';
-import { loadSubgraphConfig } from '../../shared/config/subgraph.js';
+import { loadDownstreamConfig } from '../../shared/config/downstream.js';
+import { downstreamUrlVariable } from '../../shared/config/subgraph.js';
+import { startDownstreamService, type DownstreamServiceDefinition, type RunningDownstreamService } from '../../shared/downstream-service.js';
+import type { SubgraphEntry } from '../../gateway/supergraph/subgraph-list.js';
 import type { AuthModeName } from '../../shared/auth-modes/index.js';
 import type { SubgraphDefinition, RunningSubgraph } from '../../shared/subgraph-server.js';
-import { startSubgraph } from '../../shared/subgraph-server.js';
+import { startSubgraph, subgraphConfig } from '../../shared/subgraph-server.js';
 import { startGateway, type RunningGateway } from '../../gateway/server.js';
 import { createLogger, silentLogger, type Logger } from '../../shared/observability/logger.js';
 import { freePort, tempDir } from '../../scripts/lib/local.js';
-import { DEMO_SUBGRAPHS } from '../../subgraphs/demo.js';
+import { DEMO_DOWNSTREAM, DEMO_SUBGRAPHS } from '../../subgraphs/demo.js';
 import { eventually } from './eventually.js';
 import { Client } from './http.js';
 
@@ -37,6 +40,8 @@ export interface StackOptions {
   /** Put a recording proxy in front of each subgraph. */
   record?: boolean;
   subgraphs?: SubgraphDefinition[];
+  /** Downstream services to run beside them (default: the demo's, payments, with the demo subgraphs; none with `subgraphs`). */
+  downstream?: DownstreamServiceDefinition[];
   /** Subgraphs running elsewhere (another process, another team's server), listed after the stack's own. */
   external?: { name: string; url: string }[];
   /** A port chosen by the test (e.g. to point something at the gateway before it starts). */
@@ -67,6 +72,8 @@ export interface Stack {
   gateway: RunningGateway;
   gatewayUrl: string;
   subgraphs: Record<string, RunningSubgraph>;
+  /** The downstream services (payments), by name. */
+  services: Record<string, RunningDownstreamService>;
   /** What each subgraph received, when `record` is on. */
   seen: Record<string, SeenRequest[]>;
   env: Record<string, string>;
@@ -123,6 +130,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SESSION_STORE: `sqlite:${path.join(dir, 'sessions.db')}`,
     GATEWAY_KEYS_DIR: path.join(dir, 'keys'),
     SUBGRAPHS_FILE: path.join(dir, 'subgraphs.json'),
+    // Only a subgraph with downstream services (orders) makes and reads its key.
+    SUBGRAPH_KEY_FILE: path.join(dir, 'subgraph-key.pem'),
     ...options.env,
   };
 
@@ -131,10 +140,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const loggerFor = (service: string) => (options.logs ? logs.logger(service) : silentLogger);
   const subgraphs: Record<string, RunningSubgraph> = {};
   const seen: Record<string, SeenRequest[]> = {};
-  const entries: { name: string; url: string }[] = [];
+  const entries: SubgraphEntry[] = [];
+  const services: Record<string, RunningDownstreamService> = {};
   try {
+    // Downstream services first: the subgraphs that call them need their URLs (<NAME>_URL).
+    for (const definition of options.downstream ?? (options.subgraphs ? [] : DEMO_DOWNSTREAM)) {
+      const service = await startDownstreamService(definition, loadDownstreamConfig(definition.name, 0, definition.defaultActors, { ...env, PORT: '0' }), { logger: loggerFor(definition.name) });
+      closers.push(() => service.close());
+      services[definition.name] = service;
+      env[downstreamUrlVariable(definition.name)] = service.url;
+    }
     for (const definition of options.subgraphs ?? DEMO_SUBGRAPHS) {
-      const subgraph = await startSubgraph(definition, loadSubgraphConfig(definition.name, 0, { ...env, PORT: '0' }), {
+      const subgraph = await startSubgraph(definition, subgraphConfig(definition, { ...env, PORT: '0' }, 0), {
         logger: loggerFor(definition.name),
       });
       closers.push(() => subgraph.close());
@@ -146,7 +163,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         closers.push(proxy.close);
         url = proxy.url;
       }
-      entries.push({ name: definition.name, url: `${url}/graphql` });
+      entries.push({ name: definition.name, url: `${url}/graphql`, ...(definition.downstream ? { downstream: Object.keys(definition.downstream) } : {}) });
     }
     entries.push(...(options.external ?? []));
     fs.writeFileSync(env.SUBGRAPHS_FILE, JSON.stringify(entries, null, 2));
@@ -165,6 +182,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       gateway,
       gatewayUrl,
       subgraphs,
+      services,
       seen,
       env,
       logs,
@@ -203,7 +221,7 @@ export interface Launched {
   launcher: ChildProcess;
   dir: string;
   gatewayUrl: string;
-  /** The gateway's port first, then the subgraphs'. */
+  /** The gateway's port first, then the subgraphs', then payments'. */
   ports: number[];
   output(): string;
   /** Removes the temporary folder (the processes are the test's to stop). */
@@ -214,9 +232,10 @@ export async function launchStack(mode: AuthModeName, env: Record<string, string
   const dir = tempDir();
   const gatewayPort = await freePort();
   const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const paymentsPort = await freePort();
   fs.writeFileSync(
     path.join(dir, 'subgraphs.json'),
-    JSON.stringify(SUBGRAPH_NAMES.map((name, i) => ({ name, url: `http://localhost:${ports[i]}/graphql` }))),
+    JSON.stringify(SUBGRAPH_NAMES.map((name, i) => ({ name, url: `http://localhost:${ports[i]}/graphql`, ...(name === 'orders' ? { downstream: ['payments'] } : {}) }))),
   );
   const launcher = spawn(process.execPath, [...TSX, 'scripts/start.ts'], {
     cwd: ROOT,
@@ -227,6 +246,8 @@ export async function launchStack(mode: AuthModeName, env: Record<string, string
       SUBGRAPHS_FILE: path.join(dir, 'subgraphs.json'),
       GATEWAY_KEYS_DIR: path.join(dir, 'keys'),
       SESSION_STORE: `sqlite:${path.join(dir, 'sessions.db')}`,
+      SUBGRAPH_KEY_FILE: path.join(dir, 'subgraph-key.pem'),
+      PAYMENTS_URL: `http://localhost:${paymentsPort}`,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -245,7 +266,7 @@ export async function launchStack(mode: AuthModeName, env: Record<string, string
     launcher,
     dir,
     gatewayUrl,
-    ports: [gatewayPort, ...ports],
+    ports: [gatewayPort, ...ports, paymentsPort],
     output: () => output,
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };

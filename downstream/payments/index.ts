@@ -1,0 +1,28 @@
+/**
+ * `payments`: a downstream service, not a subgraph — plain HTTP/JSON that the
+ * orders subgraph calls on its caller's behalf (Order.payment).
+ *
+ *   GET /payments/<orderId>  → 200 {"status","last4"} to the order's owner only;
+ *                              403 FORBIDDEN to anyone else (an unknown order too: no way to probe which exist);
+ *                              401 without a caller (no token or session, or a bad one), 403 ACTOR_NOT_ALLOWED
+ *                              for a token exchanged by a subgraph it does not take calls from (token mode).
+ */
+import { errorBody } from '../../shared/errors.js';
+import type { DownstreamServiceDefinition } from '../../shared/downstream-service.js';
+import { paymentOf } from './data.js';
+
+export const paymentsService: DownstreamServiceDefinition = {
+  name: 'payments',
+  defaultPort: 4010,
+  defaultActors: ['orders'],
+  routes: [
+    {
+      path: '/payments/:orderId',
+      answer(req, { identity }) {
+        const payment = paymentOf(String(req.params.orderId));
+        if (!payment || payment.userId !== identity.id) return { status: 403, body: errorBody('FORBIDDEN', 'not a payment of yours') };
+        return { status: 200, body: { status: payment.status, last4: payment.last4 } };
+      },
+    },
+  ],
+};
