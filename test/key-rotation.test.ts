@@ -119,6 +119,14 @@ describe('live signing keys, two replicas on one folder', () => {
   });
 
   it('a bad file added to the folder keeps the keys the gateway had', async () => {
+    // The test before deleted the signing key; a key published since then may sign now, and a
+    // subgraph that fetched the JWKS in the last 5 s learns it only after its cool-down. Start from
+    // a settled folder, so what is checked below is the bad file alone.
+    const settled = stack.client();
+    await settled.login('bob', 'builder');
+    await eventually(async () => {
+      expect((await settled.query('{ me { id } }')).body.data?.me).toEqual({ id: 'u2' });
+    });
     const before = await published(stack.gatewayUrl);
     fs.writeFileSync(path.join(stack.env.GATEWAY_KEYS_DIR, 'broken.pem'), 'not a key', { mode: 0o600 });
     await new Promise((resolve) => setTimeout(resolve, 600));

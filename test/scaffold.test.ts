@@ -23,7 +23,7 @@ const SCRIPT = path.join(ROOT, 'scripts', 'new-subgraph.ts');
 /** What a project needs to run and test a subgraph; node_modules is linked, not copied. */
 function copyProject(): string {
   const dir = tempDir('fag-scaffold-');
-  for (const entry of ['gateway', 'shared', 'subgraphs', 'scripts', 'test', 'package.json', 'tsconfig.json', 'subgraphs.json', 'vitest.config.ts']) {
+  for (const entry of ['gateway', 'shared', 'subgraphs', 'downstream', 'scripts', 'test', 'package.json', 'tsconfig.json', 'subgraphs.json', 'vitest.config.ts']) {
     fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), {
       recursive: true,
       // Only the shipped demo subgraphs: not one another test (or a user) scaffolded meanwhile.

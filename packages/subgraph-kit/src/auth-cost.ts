@@ -5,7 +5,9 @@
  * a downstream service reports to the subgraph that called it, which adds
  * that to its own. Both sides of the header are here.
  *
- * The header is `verified=N;verify-cache-hits=N;store-reads=N;exchanged=N;exchange-cache-hits=N;downstream-calls=N`:
+ * The header is `verified=N;verify-cache-hits=N;store-reads=N`, followed by
+ * `;exchanged=N;exchange-cache-hits=N;downstream-calls=N` only when one of
+ * those is not zero (so a service that calls no one reports what it always did):
  * `verified` counts only real signature checks; a token answered from the
  * verified-token cache (verified-token-cache.ts) counts as a
  * `verify-cache-hit` instead, so every authenticated request is in exactly
@@ -46,9 +48,14 @@ export function emptySubgraphCost(): SubgraphCost {
   return { tokensVerified: 0, verifyCacheHits: 0, storeReads: 0, tokensExchanged: 0, exchangeCacheHits: 0, downstreamCalls: 0 };
 }
 
-/** A service's share: `verified=1;verify-cache-hits=0;store-reads=0;…`. */
+/** The parts every report carries; the rest only when a service called another. */
+const ALWAYS = 3;
+
+/** A service's share: `verified=1;verify-cache-hits=0;store-reads=0[;exchanged=…]`. */
 export function formatSubgraphCost(cost: SubgraphCost): string {
-  return PARTS.map(([field, name]) => `${name}=${cost[field]}`).join(';');
+  const calledOthers = PARTS.slice(ALWAYS).some(([field]) => cost[field] > 0);
+  const parts = calledOthers ? PARTS : PARTS.slice(0, ALWAYS);
+  return parts.map(([field, name]) => `${name}=${cost[field]}`).join(';');
 }
 
 /** What a service reported; missing, unknown or malformed parts count nothing. */
