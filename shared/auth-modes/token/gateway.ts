@@ -103,15 +103,21 @@ export function bearerCallers(verifiers: AccessTokenVerifier[], revocations: Pic
   };
 }
 
-/** The token response for a sign-in: a new access token and a new refresh token, both of its family. */
+/**
+ * The token response for a sign-in: a new access token and a new refresh token, both of its family.
+ * No access token outlives its sign-in: a revocation of the sign-in is kept until the sign-in's end,
+ * so a token that lived longer would come back to life once that revocation expired.
+ */
 function tokenIssuer(config: GatewayConfig, keys: SigningKeys, refresh: ReturnType<typeof refreshTokens>) {
   return async (signIn: SignIn, scopes = signIn.identity.scopes): Promise<TokenResponse> => {
     const identity = { ...signIn.identity, scopes: [...scopes] };
-    const accessToken = await mintAccessToken(keys.current, identity, { issuer: config.gatewayIssuer, ttlSeconds: config.accessTokenTtlSeconds, sid: signIn.family });
+    const untilSignInEnds = Math.floor((signIn.expiresAt - Date.now()) / 1000);
+    const ttlSeconds = Math.max(1, Math.min(config.accessTokenTtlSeconds, untilSignInEnds));
+    const accessToken = await mintAccessToken(keys.current, identity, { issuer: config.gatewayIssuer, ttlSeconds, sid: signIn.family });
     return {
       access_token: accessToken,
       token_type: 'Bearer',
-      expires_in: config.accessTokenTtlSeconds,
+      expires_in: ttlSeconds,
       scope: scopes.join(' '),
       refresh_token: await refresh.issue(signIn),
     };
