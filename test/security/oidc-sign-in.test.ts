@@ -48,7 +48,9 @@ describe.each(modeVariants())('sign-in through an OpenID Provider, $name mode', 
         OIDC_PROVIDER_NAME: 'Test IdP',
       },
     });
-    replica = await stack.startReplica({ PORT: String(replicaPort), PUBLIC_URL: `http://127.0.0.1:${replicaPort}` });
+    // The replica names the provider with a trailing "/", as Auth0 writes its issuers: discovery accepts it,
+    // and the issuer the provider's responses and logout tokens carry (without it) must still match.
+    replica = await stack.startReplica({ PORT: String(replicaPort), PUBLIC_URL: `http://127.0.0.1:${replicaPort}`, OIDC_ISSUER: `${provider.issuer}/` });
   }, 60_000);
   afterAll(async () => {
     await stack?.close();
@@ -168,6 +170,46 @@ describe.each(modeVariants())('sign-in through an OpenID Provider, $name mode', 
     });
   });
 
+  it('signs in and takes logout tokens at a replica whose OIDC_ISSUER ends with "/"', async () => {
+    const { client, browser } = await signedIn('alice', 'wonderland', replica.url);
+    expect(browser.visited.some((url) => url.includes('iss='))).toBe(true);
+    expect((await client.query('{ me { id } }')).body.data?.me).toEqual({ id: 'u1' });
+    const answer = await send(`${replica.url}/auth/oidc/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ logout_token: await logoutToken(provider, { sub: 'u1' }) }).toString(),
+    });
+    expect(answer.status).toBe(200);
+    await eventually(async () => {
+      const after = await client.query('{ me { id } }');
+      if (variant.mode === 'token') expect(after.body.errors?.[0]?.extensions?.code).toBe('TOKEN_REVOKED');
+      else expect(after.body.data?.me).toBeNull();
+    });
+  });
+
+  if (variant.mode === 'token') {
+    it('a back-channel logout ends the sign-in\'s refresh token too: invalid_grant', async () => {
+      const browser = new CookieBrowser();
+      await browser.signIn(stack.gatewayUrl, 'bob', 'builder');
+      const ticket = await browser.request(`${stack.gatewayUrl}/auth/oidc/ticket`, { method: 'POST' });
+      const tokens = (await ticket.json()) as Record<string, string>;
+      secrets.push(tokens.access_token, tokens.refresh_token);
+      const ended = await send(`${stack.gatewayUrl}/auth/oidc/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: await logoutToken(provider, { sub: 'u2' }) }).toString(),
+      });
+      expect(ended.status).toBe(200);
+      const refreshed = await send(`${stack.gatewayUrl}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }).toString(),
+      });
+      expect(refreshed.status).toBe(400);
+      expect(refreshed.body).toMatchObject({ error: 'invalid_grant' });
+    });
+  }
+
   describe('hostile inputs', () => {
     it('a callback with a wrong or missing state, or from another browser: OIDC_STATE_INVALID', async () => {
       const browser = new CookieBrowser();
@@ -256,7 +298,7 @@ describe.each(modeVariants())('sign-in through an OpenID Provider, $name mode', 
       expect(fine.headers.get('location')!.startsWith(provider.issuer)).toBe(true);
     });
 
-    it('logout tokens: unsigned, for another audience, with a nonce, without the event, replayed: 400 invalid_request', async () => {
+    it('logout tokens: unsigned, for another audience or issuer, expired, with a nonce, without the event, replayed: 400 invalid_request', async () => {
       const post = (token: string) =>
         send(`${stack.gatewayUrl}/auth/oidc/backchannel-logout`, {
           method: 'POST',
@@ -271,6 +313,8 @@ describe.each(modeVariants())('sign-in through an OpenID Provider, $name mode', 
         ['with a nonce', await logoutToken(provider, { sub: 'x', nonce: 'n' })],
         ['without the event', await logoutToken(provider, { sub: 'x', events: {} })],
         ['neither sid nor sub', await logoutToken(provider, {})],
+        ['from another issuer', await logoutToken(provider, { sub: 'x', iss: 'https://other-issuer.example' })],
+        ['expired', await logoutToken(provider, { sub: 'x', iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 })],
       ];
       for (const [name, token] of cases) {
         const answer = await post(token);

@@ -56,7 +56,7 @@ async function verifyLogoutToken({ provider, store }: BackchannelParts, token: s
   let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(token, await provider.keys(), {
-      issuer: provider.issuer,
+      issuer: await provider.discoveredIssuer(),
       audience: provider.settings.clientId,
       algorithms: ALGORITHMS,
       requiredClaims: ['iat', 'exp', 'jti', 'events'],

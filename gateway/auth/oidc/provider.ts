@@ -32,6 +32,14 @@ export class OidcProvider {
     return this.configuration;
   }
 
+  /**
+   * The issuer as the provider's discovery document names it: what its `iss` parameter (RFC 9207) and its
+   * tokens carry. It may differ from OIDC_ISSUER by a trailing "/" (openid-client accepts that at discovery).
+   */
+  async discoveredIssuer(): Promise<string> {
+    return (await this.config()).serverMetadata().issuer;
+  }
+
   /** RP-initiated logout at the provider, when it offers one (known once discovered). No token goes in this URL. */
   async endSessionUrl(): Promise<string | undefined> {
     const config = await this.config().catch(() => undefined);

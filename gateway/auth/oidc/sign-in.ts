@@ -75,7 +75,7 @@ function callback({ config, provider, strategy, store }: SignInParts) {
     const pending = id ? await store.tickets.take<PendingSignIn>(`oidc-login:${id}`) : null;
     if (!pending || req.query.state !== pending.state) throw new PublicError('OIDC_STATE_INVALID', 'this sign-in is unknown, already finished or expired: start again');
     if (typeof req.query.error === 'string') throw new PublicError('OIDC_PROVIDER_ERROR', `the identity provider answered ${JSON.stringify(req.query.error)}`);
-    if (req.query.iss !== undefined && req.query.iss !== provider.issuer) throw new PublicError('OIDC_ISSUER_MISMATCH', 'the response names another issuer than the configured provider');
+    if (req.query.iss !== undefined && req.query.iss !== (await provider.discoveredIssuer())) throw new PublicError('OIDC_ISSUER_MISMATCH', 'the response names another issuer than the configured provider');
     const claims = await redeem(provider, req, pending);
     const user = signedInUser(claims.values, provider.settings.scopesClaim);
     const answer = await strategy.signIn(req, res, user, { sub: user.identity.id, ...(claims.sid ? { sid: claims.sid } : {}), tokens: claims.tokens });
