@@ -21,7 +21,7 @@ import { keyStates, type KeyPolicy } from '../gateway/auth/key-states.js';
 import { runMain } from '../shared/config/env.js';
 import { loadGatewayConfig } from '../shared/config/gateway.js';
 
-type KeysErrorCode = 'USAGE' | 'KEY_NOT_FOUND' | 'ALREADY_RETIRED' | 'LAST_KEY';
+type KeysErrorCode = 'USAGE' | 'KEY_NOT_FOUND' | 'ALREADY_RETIRED' | 'LAST_KEY' | 'NEXT_KEY_NOT_ACTIVE';
 
 class KeysError extends Error {
   constructor(readonly code: KeysErrorCode, message: string) {
@@ -93,10 +93,16 @@ function retire(dir: string, keys: LoadedKey[], kid: string | undefined, policy:
   const key = keys.find((candidate) => candidate.kid === kid);
   if (!key) throw new KeysError('KEY_NOT_FOUND', `no key with kid ${JSON.stringify(kid)} in ${dir} (npm run keys -- list)`);
   if (key.retiredAt !== undefined) throw new KeysError('ALREADY_RETIRED', `${key.kid} was retired at ${iso(key.retiredAt)}`);
-  if (!keys.some((other) => other !== key && other.retiredAt === undefined)) {
+  const others = keys.filter((other) => other !== key && other.retiredAt === undefined);
+  if (others.length === 0) {
     throw new KeysError('LAST_KEY', `${key.kid} is the only key in use: run \`npm run keys -- rotate\` first, and retire it once the new key signs`);
   }
   const now = new Date();
+  // A key still waiting out KEY_ACTIVATION_DELAY would sign at once: some subgraph may not know it yet.
+  const activeAt = Math.min(...others.map((other) => other.createdAt + policy.activationDelayMs));
+  if (activeAt > now.getTime()) {
+    throw new KeysError('NEXT_KEY_NOT_ACTIVE', `no other key signs before ${iso(activeAt)} (KEY_ACTIVATION_DELAY): retire ${key.kid} after that`);
+  }
   const renamed = key.file.replace(/\.pem$/, `.retired-${stamp(now)}.pem`);
   fs.renameSync(path.join(dir, key.file), path.join(dir, renamed));
   console.log(`retired ${key.kid}: ${renamed}; it signs no more and stays published until ${iso(now.getTime() + policy.retiredPublishedMs)}`);

@@ -163,6 +163,17 @@ describe('npm run keys refuses, with a code, and changes nothing', () => {
     expect(fs.readdirSync(dir)).toEqual(before);
   });
 
+  it('retiring the signing key while the next one waits out its activation delay (NEXT_KEY_NOT_ACTIVE)', async () => {
+    const env = { GATEWAY_KEYS_DIR: dir, KEY_ACTIVATION_DELAY: '600' };
+    const [signing] = (await keys(['list'], env)).stdout.trim().split('\n');
+    expect((await keys(['rotate'], env)).code).toBe(0);
+    const before = fs.readdirSync(dir);
+    const answer = await keys(['retire', signing.split('  ')[0]], env);
+    expect(answer.code, answer.stderr).toBe(1);
+    expect(answer.stderr).toMatch(/^keys: NEXT_KEY_NOT_ACTIVE: /);
+    expect(fs.readdirSync(dir)).toEqual(before);
+  });
+
   it('takes a kid that begins with "-" as a kid, not an option', async () => {
     const answer = await keys(['retire', '-Sno-such-kid'], { GATEWAY_KEYS_DIR: dir });
     expect(answer.code, answer.stderr).toBe(1);
