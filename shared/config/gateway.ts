@@ -65,7 +65,9 @@ export interface HardeningConfig {
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const base = commonConfig(env, 4000);
+  // Validated as a URL, kept as written: an issuer is compared as a string, and URL would add a "/".
   const gatewayIssuer = optional(env, 'GATEWAY_ISSUER') ?? `http://localhost:${base.port}`;
+  httpUrl(env, 'GATEWAY_ISSUER', gatewayIssuer);
   const publicUrl = httpUrl(env, 'PUBLIC_URL', gatewayIssuer);
   const config: GatewayConfig = {
     ...base,

@@ -63,6 +63,13 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ PORT: '5005', GATEWAY_ISSUER: 'https://api.example.com' }).gatewayIssuer).toBe('https://api.example.com');
   });
 
+  it('refuses a GATEWAY_ISSUER that is not an http(s) URL, by its own name, even with PUBLIC_URL set', () => {
+    for (const issuer of ['api.example.com', 'ftp://api.example.com', 'not a url']) {
+      expect(refusedVariable({ GATEWAY_ISSUER: issuer }), issuer).toBe('GATEWAY_ISSUER');
+      expect(refusedVariable({ GATEWAY_ISSUER: issuer, PUBLIC_URL: 'https://api.example.com' }), issuer).toBe('GATEWAY_ISSUER');
+    }
+  });
+
   it('turns polling, the playground and introspection off in production', () => {
     const config = loadGatewayConfig(PRODUCTION);
     expect(config.subgraphPollIntervalSeconds).toBe(0);
