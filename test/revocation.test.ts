@@ -5,6 +5,7 @@
  * 6749's format; a normal request reads nothing from the store. Two gateway
  * replicas share one store (SQLite here, Redis below) and one key folder.
  */
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../gateway/server.js';
 import { DEEP_QUERY } from '../subgraphs/demo.js';
@@ -148,6 +149,26 @@ describe.each(variants)('token mode on two replicas, shared store on $name', (va
     const again = await send(`${stack.gatewayUrl}/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${held}` } });
     expect(again.status).toBe(401);
     expect(again.code).toBe('TOKEN_REVOKED');
+  });
+});
+
+describe('no access token outlives its sign-in', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ mode: 'token', env: { REFRESH_TOKEN_TTL: '60', ACCESS_TOKEN_TTL: '300' } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('a sign-in of 60 s gets access tokens that expire with it (a revocation of the sign-in lasts that long)', async () => {
+    const login = await new Client(stack.gatewayUrl).login('alice', 'wonderland');
+    expect(login.body.expires_in).toBeLessThanOrEqual(60);
+    const { iat, exp } = decodeJwt(String(login.body.access_token));
+    expect(exp! - iat!).toBeLessThanOrEqual(60);
+    const renewed = await refresh(stack.gatewayUrl, String(login.body.refresh_token));
+    expect(renewed.body.expires_in).toBeLessThanOrEqual(60);
+    expect(decodeJwt(String(renewed.body.access_token)).exp).toBeLessThanOrEqual(iat! + 60);
   });
 });
 
