@@ -23,7 +23,7 @@ import { apolloLogger, createLogger, type Logger } from '../shared/observability
 import { createGatewayMetrics, type GatewayMetrics } from '../shared/observability/metrics.js';
 import { apolloDefaults, graphqlHandler } from '../shared/service/apollo.js';
 import { get, serviceApp, use } from '../shared/service/app.js';
-import { listen, type RunningServer } from '../shared/service/http.js';
+import { listen, releasing, type RunningServer } from '../shared/service/http.js';
 import { openStore } from '../shared/store/index.js';
 import { authCostExtension } from './auth-cost-plugin.js';
 import { keyPolicy, loadSigningKeys } from './auth/signing-keys.js';
@@ -119,20 +119,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     await store.close();
     keys.close();
   };
-  return {
-    ...running,
-    ready: graphql.ready,
-    strategy,
-    metrics: metrics.registry,
-    async close() {
-      await running.close();
-      await release();
-    },
-    async drain(options) {
-      await running.drain(options);
-      await release();
-    },
-  };
+  return releasing({ ...running, ready: graphql.ready, strategy, metrics: metrics.registry }, release);
 }
 
 /** The signing keys, the shared store and the auth mode's gateway end: what authenticates callers. */

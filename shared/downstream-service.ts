@@ -15,8 +15,8 @@ import { loadDownstreamConfig, type DownstreamConfig } from './config/downstream
 import { errorBody } from './errors.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createSubgraphMetrics } from './observability/metrics.js';
-import { serviceApp, type Route } from './service/app.js';
-import { listen, type RunningServer } from './service/http.js';
+import { kitServiceOptions, serviceApp, type Route } from './service/app.js';
+import { listen, releasing, type RunningServer } from './service/http.js';
 import { stopOnExitSignals } from './service/lifecycle.js';
 
 /** What a route answers: a status and a JSON body. */
@@ -49,29 +49,11 @@ export async function startDownstreamService(definition: DownstreamServiceDefini
   const metrics = createSubgraphMetrics();
   const kit = await createDownstreamKit(config.kit, { allowedActors: config.allowedActors, storeObserver: metrics.sessionStore });
   const app = serviceApp({
-    logger,
-    requests: { method: config.authMode, metrics, warnOnRefusal: true },
-    metricsToken: config.metricsToken,
-    health: { service: definition.name },
-    readiness: async () => {
-      const store = await kit.readiness();
-      return { ready: store.ok, details: { service: definition.name, store } };
-    },
+    ...kitServiceOptions({ logger, authMode: config.authMode, metrics, metricsToken: config.metricsToken, kit, names: { service: definition.name } }),
     routes: definition.routes.map((route) => routeOf(route, kit)),
   });
   const running = await listen(app, config.port);
-  return {
-    ...running,
-    name: definition.name,
-    async close() {
-      await running.close();
-      await kit.close();
-    },
-    async drain(drainOptions) {
-      await running.drain(drainOptions);
-      await kit.close();
-    },
-  };
+  return releasing({ ...running, name: definition.name }, () => kit.close());
 }
 
 /** The caller first (refused with its code and status), then the route; what it cost in `x-auth-cost`. */

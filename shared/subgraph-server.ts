@@ -38,8 +38,8 @@ import { createSubgraphMetrics } from './observability/metrics.js';
 import type { ObservedContext } from './observability/operation-observer.js';
 import type { RequestRecord } from './observability/request-record.js';
 import { apolloDefaults } from './service/apollo.js';
-import { get, serviceApp, use } from './service/app.js';
-import { listen, type RunningServer } from './service/http.js';
+import { get, kitServiceOptions, serviceApp, use } from './service/app.js';
+import { listen, releasing, type RunningServer } from './service/http.js';
 import { stopOnExitSignals } from './service/lifecycle.js';
 
 /** What resolvers see: the kit's `identity`, the request's record, and calls to downstream services as the caller. */
@@ -106,37 +106,16 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
 
   const graphql = graphqlMiddleware(apollo, kit, config);
   const app = serviceApp({
-    logger,
-    // Only the gateway may call a subgraph, so a refusal here is worth a warning of its own.
-    requests: { method: config.authMode, metrics, warnOnRefusal: true },
-    metricsToken: config.metricsToken,
-    health: { subgraph: definition.name },
-    readiness: async () => {
-      const store = await kit.readiness();
-      return { ready: store.ok, details: { subgraph: definition.name, store } };
-    },
+    ...kitServiceOptions({ logger, authMode: config.authMode, metrics, metricsToken: config.metricsToken, kit, names: { subgraph: definition.name } }),
     unlogged: kit.jwks ? [jwksRoute(kit.jwks)] : [],
     routes: [use('/graphql', express.json({ limit: '1mb' }), graphql)],
   });
 
   const running = await listen(app, config.port);
-  const release = async () => {
+  return releasing({ ...running, name: definition.name, metrics: metrics.registry }, async () => {
     await apollo.stop();
     await kit.close();
-  };
-  return {
-    ...running,
-    name: definition.name,
-    metrics: metrics.registry,
-    async close() {
-      await running.close();
-      await release();
-    },
-    async drain(options) {
-      await running.drain(options);
-      await release();
-    },
-  };
+  });
 }
 
 /** A session id is a credential: only its hash is logged, to correlate with the gateway's line. */

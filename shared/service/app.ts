@@ -95,4 +95,34 @@ function allowedMethods(routes: Route[]): Record<string, string> {
   return Object.fromEntries(Object.entries(allowed).map(([path, methods]) => [path, methods.join(', ')]));
 }
 
+/** What a service behind the gateway (a subgraph, a downstream service) sets up alike. */
+export interface KitServiceParts {
+  logger: Logger;
+  authMode: RequestLoggingOptions['method'];
+  metrics: RequestLoggingOptions['metrics'];
+  metricsToken: string | undefined;
+  /** Its only dependency: the kit's store (session mode). */
+  kit: { readiness(): Promise<Readiness> };
+  /** Who it is, on /healthz and /readyz: `{ subgraph: name }`, `{ service: name }`. */
+  names: Record<string, unknown>;
+}
+
+/**
+ * The skeleton's options for a service behind the gateway: only the gateway (or
+ * a subgraph) may call it, so a refusal is worth a warning line of its own; it
+ * is ready while its kit's store answers.
+ */
+export function kitServiceOptions(parts: KitServiceParts): Omit<ServiceAppOptions, 'routes'> {
+  return {
+    logger: parts.logger,
+    requests: { method: parts.authMode, metrics: parts.metrics, warnOnRefusal: true },
+    metricsToken: parts.metricsToken,
+    health: parts.names,
+    async readiness() {
+      const store = await parts.kit.readiness();
+      return { ready: store.ok, details: { ...parts.names, store } };
+    },
+  };
+}
+
 export type { Readiness };

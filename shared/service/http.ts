@@ -44,6 +44,24 @@ export function listen(app: Express, port: number): Promise<RunningServer> {
   });
 }
 
+/**
+ * `running`, whose close and drain also release what the server used (its
+ * store, watchers, Apollo Server) once the last request is answered.
+ */
+export function releasing<T extends RunningServer>(running: T, release: () => Promise<void>): T {
+  return {
+    ...running,
+    async close() {
+      await running.close();
+      await release();
+    },
+    async drain(options: DrainOptions) {
+      await running.drain(options);
+      await release();
+    },
+  };
+}
+
 function closeNow(server: Server): Promise<void> {
   return new Promise<void>((done) => {
     server.close(() => done());
