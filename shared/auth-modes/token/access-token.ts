@@ -74,7 +74,7 @@ export interface AccessTokenVerifier {
  * The gateway's own access tokens. Nothing about a verified token changes
  * before its `exp` unless its key stops being published, so a client's
  * repeated token is checked once and then answered from memory (bounded;
- * shared/verified-token-cache.ts) until then: one signature check per
+ * the kit's VerifiedTokenCache) until then: one signature check per
  * token, not one per request. (Revocation is checked on every request, by
  * the caller, from memory too.)
  */
