@@ -78,6 +78,23 @@ describe.each(variants)('token mode on two replicas, shared store on $name', (va
     expect(atLate.body.errors?.[0]?.extensions?.code).toBe('TOKEN_REVOKED');
   });
 
+  it('a logout drops the identity tokens the replicas cached for that user: they are signed again', async () => {
+    const first = await signedIn();
+    const second = await signedIn();
+    const other = new Client(replica.url);
+    other.token = second.client.token;
+    await other.query(DEEP_QUERY);
+    const warm = await other.query(DEEP_QUERY);
+    expect(warm.body.extensions?.authCost).toMatchObject({ tokensSigned: 0 });
+    expect((await first.client.logout()).status).toBe(204);
+    // The other replica hears of the revocation (push or poll) and forgets alice's tokens, whichever sign-in they served.
+    await eventually(async () => {
+      const after = await other.query(DEEP_QUERY);
+      expect(after.body.data?.me?.id).toBe('u1');
+      expect(after.body.extensions?.authCost.tokensSigned).toBeGreaterThan(0);
+    }, { everyMs: 50, timeoutMs: 5000 });
+  });
+
   it('a refresh rotates both tokens; the old refresh token stops working', async () => {
     const { client, refreshToken } = await signedIn();
     const renewed = await refresh(replica.url, refreshToken);

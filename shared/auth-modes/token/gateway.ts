@@ -49,7 +49,8 @@ export async function tokenGateway({ config, keys, store, observer, exchangeClie
     async endProviderSignIns(ref) {
       const families = await takeProviderSignIns(store, ref);
       const expiresAt = Date.now() + config.refreshTokenTtlSeconds * 1000;
-      for (const family of families) await revocations.revoke({ kind: 'family', id: family, expiresAt });
+      // With the subject, what the gateway cached for it is dropped too (as at a logout).
+      for (const family of families) await revocations.revoke({ kind: 'family', id: family, ...(ref.sub ? { sub: ref.sub } : {}), expiresAt });
       return families.length;
     },
     grants: {
