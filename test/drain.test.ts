@@ -99,6 +99,19 @@ describe('graceful drain on SIGTERM', () => {
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 
+  it('DRAIN_TIMEOUT bounds the wait: a request still in flight then is cut, and the gateway exits 0', async () => {
+    const { url, gateway } = await gatewayOverSlowSubgraph(20_000, { DRAIN_DELAY: '0', DRAIN_TIMEOUT: '1' });
+    await eventually(async () => expect((await send(`${url}/readyz`)).status).toBe(200), { timeoutMs: 30_000 });
+    const stuck = postJson(`${url}/graphql`, { query: '{ slow }' }).catch((error: Error) => error);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const signalled = Date.now();
+    gateway.child.kill('SIGTERM');
+    expect(await gateway.exit, gateway.output()).toEqual({ code: 0, signal: null });
+    // Far sooner than the subgraph's 20 s: the timeout (1 s) and the process's own release, on a loaded machine.
+    expect(Date.now() - signalled).toBeLessThan(10_000);
+    expect(await stuck).toBeInstanceOf(Error);
+  });
+
   it('a gateway stopped before its first supergraph composed exits 0, without a stack trace', async () => {
     const dir = tempDir();
     const port = await freePort();
