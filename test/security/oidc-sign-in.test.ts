@@ -8,6 +8,7 @@
  * own key, swapped in by a proxy in front of its token endpoint), an
  * off-site return_to, bad logout tokens — with no credential in any log line.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionData } from 'express-session';
 import { decodeJwt } from 'jose';
@@ -19,7 +20,7 @@ import { eventually } from '../helpers/eventually.js';
 import { Client, send } from '../helpers/http.js';
 import { modeVariants } from '../helpers/modes.js';
 import { CLIENT, CookieBrowser, logoutToken, signAsProvider, startTestProvider, testClient, type TestProvider } from '../helpers/oidc.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { ROOT, startStack, TSX, type Stack } from '../helpers/stack.js';
 
 const JWT = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/;
 
@@ -335,5 +336,51 @@ describe.each(modeVariants())('sign-in through an OpenID Provider, $name mode', 
       expect(text.includes(secret), `a log line holds a secret (${secret.slice(0, 6)}…)`).toBe(false);
     }
     expect(text).not.toMatch(JWT);
+  });
+});
+
+describe("`npm run idp` as the README starts it, and the README's OIDC_* settings", () => {
+  let idp: ChildProcess;
+  let stack: Stack;
+  let url = '';
+  let output = '';
+
+  beforeAll(async () => {
+    const [idpPort, gatewayPort] = [await freePort(), await freePort()];
+    url = `http://localhost:${gatewayPort}`;
+    // Only what differs from the README: free ports instead of 4080 and 4000.
+    idp = spawn(process.execPath, [...TSX, 'scripts/idp.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, IDP_PORT: String(idpPort), IDP_GATEWAY_URL: `http://localhost:${gatewayPort}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    idp.stdout!.on('data', (chunk) => (output += chunk));
+    idp.stderr!.on('data', (chunk) => (output += chunk));
+    await eventually(async () => expect((await fetch(`http://localhost:${idpPort}/.well-known/openid-configuration`)).status).toBe(200), { timeoutMs: 30_000 });
+    stack = await startStack({
+      mode: 'token',
+      gatewayPort,
+      env: {
+        PUBLIC_URL: `http://localhost:${gatewayPort}`,
+        OIDC_ISSUER: `http://localhost:${idpPort}`,
+        OIDC_CLIENT_ID: 'fedgw',
+        OIDC_CLIENT_SECRET: 'fedgw-development-secret',
+        OIDC_SCOPES_CLAIM: 'roles',
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    idp?.kill('SIGKILL');
+    await stack?.close();
+  });
+
+  it('signs alice in with the client it registers by default; her roles are her scopes', async () => {
+    const browser = new CookieBrowser();
+    const { landed } = await browser.signIn(url, 'alice', 'wonderland');
+    expect(landed!.status, output).toBe(303);
+    const ticket = await browser.request(`${url}/auth/oidc/ticket`, { method: 'POST' });
+    const client = new Client(stack.gatewayUrl);
+    client.token = ((await ticket.json()) as Record<string, string>).access_token;
+    expect((await client.query('{ me { id } users { id } }')).body.data).toMatchObject({ me: { id: 'u1' }, users: [{}, {}] });
   });
 });
