@@ -2,8 +2,9 @@
  * `npm run subgraph:new -- <name> [--port N] [--type TypeName] [--root DIR] [--file FILE]`
  *
  * Creates subgraphs/<name>/ from scripts/templates/subgraph (schema with one
- * @key entity and one field that needs a logged-in caller, main.ts on the
- * shared runSubgraph, a test) and appends `{ name, url }` to the subgraph
+ * @key entity and one field that needs a logged-in caller, main.ts on this
+ * repository's runSubgraph — its service skeleton over the subgraph kit —, a
+ * test) and appends `{ name, url }` to the subgraph
  * list, which a running gateway watches and `npm start` launches from. Every
  * check runs before anything is written, so an error changes nothing; the
  * folder appears by one rename and the list is replaced by one rename.
