@@ -105,7 +105,7 @@ function routeOf(route: DownstreamRoute, kit: DownstreamKit, urls: Readonly<Reco
       const caller = await kit.identify(req.headers, cost);
       req.observed?.authenticated(caller.identity);
       req.observed?.actedFor(caller.actors);
-      const calls: ServiceCalls = { has: (service) => service in urls, get: downstreamCaller(kit.downstream(req.headers, cost), urls, req.observed!) };
+      const calls: ServiceCalls = { has: (service) => Object.hasOwn(urls, service), get: downstreamCaller(kit.downstream(req.headers, cost), urls, req.observed!) };
       const { status, body } = await route.answer(req, caller, calls);
       if (kit.reportsCost) res.setHeader(AUTH_COST_HEADER, formatSubgraphCost(cost));
       res.status(status).json(body);
