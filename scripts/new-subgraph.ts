@@ -2,8 +2,9 @@
  * `npm run subgraph:new -- <name> [--port N] [--type TypeName] [--root DIR] [--file FILE]`
  *
  * Creates subgraphs/<name>/ from scripts/templates/subgraph (schema with one
- * @key entity and one field that needs a logged-in caller, main.ts on the
- * shared runSubgraph, a test) and appends `{ name, url }` to the subgraph
+ * @key entity and one field that needs a logged-in caller, main.ts on this
+ * repository's runSubgraph — its service skeleton over the subgraph kit —, a
+ * test) and appends `{ name, url }` to the subgraph
  * list, which a running gateway watches and `npm start` launches from. Every
  * check runs before anything is written, so an error changes nothing; the
  * folder appears by one rename and the list is replaced by one rename.
@@ -20,7 +21,8 @@ import { parseArgs } from 'node:util';
 import { composeServices } from '@apollo/composition';
 import { SUBGRAPH_NAME_PATTERN } from '@fedgw/subgraph-kit';
 import type { SubgraphDefinition } from '../shared/subgraph-server.js';
-import { readSubgraphList, SubgraphListError, type SubgraphEntry } from '../gateway/supergraph/subgraph-list.js';
+import type { DownstreamServiceDefinition } from '../shared/downstream-service.js';
+import { readSubgraphList, subgraphsOf, SubgraphListError, type ListEntry, type SubgraphEntry } from '../gateway/supergraph/subgraph-list.js';
 
 const TEMPLATE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates', 'subgraph');
 const DEFAULT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -106,6 +108,46 @@ async function definitionsIn(file: string): Promise<SubgraphDefinition[]> {
   );
 }
 
+/** The ports taken by the local downstream services (downstream/<name>/index.ts): they are not in the list, but `npm start` runs them on their default port. */
+async function downstreamPortsIn(root: string): Promise<Map<number, string>> {
+  const ports = new Map<number, string>();
+  const dir = path.join(root, 'downstream');
+  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    const index = path.join(dir, name, 'index.ts');
+    if (!fs.existsSync(index)) continue;
+    const module = (await import(pathToFileURL(index).href)) as Record<string, unknown>;
+    for (const value of Object.values(module)) {
+      const service = value as Partial<DownstreamServiceDefinition> | null;
+      if (typeof service === 'object' && service !== null && typeof service.defaultPort === 'number' && Array.isArray(service.routes)) ports.set(service.defaultPort, `downstream service "${service.name}"`);
+    }
+  }
+  return ports;
+}
+
+/**
+ * The port for a new subgraph: the one asked for, if no entry, local
+ * downstream service or listener has it; else the next after the listed
+ * subgraphs' that none of those has.
+ */
+async function choosePort(asked: number | undefined, entries: ListEntry[], root: string, listFile: string): Promise<number> {
+  const taken = await downstreamPortsIn(root);
+  for (const entry of entries) {
+    const port = portOf(entry.url);
+    if (port !== undefined) taken.set(port, `${entry.kind ?? 'subgraph'} "${entry.name}" in ${listFile}`);
+  }
+  if (asked === undefined) {
+    const listed = subgraphsOf(entries).map((entry) => portOf(entry.url)).filter((port): port is number => port !== undefined);
+    let port = Math.max(FIRST_PORT - 1, ...listed) + 1;
+    while (taken.has(port) || !(await portIsFree(port))) port++;
+    return port;
+  }
+  if (!Number.isInteger(asked) || asked < 1 || asked > 65535) throw new ScaffoldError('INVALID_PORT', `--port must be a whole number from 1 to 65535 (got ${asked})`);
+  const owner = taken.get(asked);
+  if (owner) throw new ScaffoldError('PORT_TAKEN', `port ${asked} is taken by ${owner}`);
+  if (!(await portIsFree(asked))) throw new ScaffoldError('PORT_TAKEN', `port ${asked} is taken: something on this machine is listening on it`);
+  return asked;
+}
+
 export async function scaffoldSubgraph(options: ScaffoldOptions): Promise<ScaffoldResult> {
   const root = path.resolve(options.root ?? DEFAULT_ROOT);
   const listFile = path.resolve(root, options.file ?? 'subgraphs.json');
@@ -124,7 +166,7 @@ export async function scaffoldSubgraph(options: ScaffoldOptions): Promise<Scaffo
   const dir = path.join(subgraphsDir, name);
   if (fs.existsSync(dir)) throw new ScaffoldError('NAME_TAKEN', `subgraph "${name}" already exists (${dir})`);
 
-  let entries: SubgraphEntry[];
+  let entries: ListEntry[];
   let raw: unknown[];
   try {
     entries = readSubgraphList(listFile);
@@ -135,17 +177,7 @@ export async function scaffoldSubgraph(options: ScaffoldOptions): Promise<Scaffo
   }
   if (entries.some((entry) => entry.name === name)) throw new ScaffoldError('NAME_TAKEN', `subgraph "${name}" is already listed in ${listFile}`);
 
-  const usedPorts = new Set(entries.map((entry) => portOf(entry.url)).filter((port): port is number => port !== undefined));
-  let port = options.port;
-  if (port === undefined) {
-    port = Math.max(FIRST_PORT - 1, ...usedPorts) + 1;
-    while (usedPorts.has(port) || !(await portIsFree(port))) port++;
-  } else {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ScaffoldError('INVALID_PORT', `--port must be a whole number from 1 to 65535 (got ${port})`);
-    const owner = entries.find((entry) => portOf(entry.url) === port);
-    if (owner) throw new ScaffoldError('PORT_TAKEN', `port ${port} is taken by subgraph "${owner.name}" in ${listFile}`);
-    if (!(await portIsFree(port))) throw new ScaffoldError('PORT_TAKEN', `port ${port} is taken: something on this machine is listening on it`);
-  }
+  const port = await choosePort(options.port, entries, root, listFile);
 
   const values = { NAME: name, PORT: String(port), Type: typeName, field: camel(name), var: `${camel(name)}Subgraph` };
   const files: Record<string, string> = {
@@ -163,7 +195,7 @@ export async function scaffoldSubgraph(options: ScaffoldOptions): Promise<Scaffo
     // gateway would keep its old schema and report the clash, but better now.
     const [created] = await definitionsIn(path.join(staging, 'index.ts'));
     const others: SubgraphDefinition[] = [];
-    for (const entry of entries) {
+    for (const entry of subgraphsOf(entries)) {
       const index = path.join(subgraphsDir, entry.name, 'index.ts');
       if (fs.existsSync(index)) others.push(...(await definitionsIn(index)));
     }

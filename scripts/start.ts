@@ -1,8 +1,8 @@
 /**
  * `npm start`: the gateway, every local subgraph listed in SUBGRAPHS_FILE
  * and every local downstream service they call (`downstream/<name>/`, named
- * in the list's `downstream`), each as its own process, with one prefixed
- * log stream. Ctrl-C (or SIGTERM)
+ * in the list's `downstream`, a subgraph's or a listed service's), each as
+ * its own process, with one prefixed log stream. Ctrl-C (or SIGTERM)
  * stops them all; if one started with the launcher exits on its own, the
  * others are stopped too.
  *
@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { readSubgraphList } from '../gateway/supergraph/subgraph-list.js';
+import { readSubgraphList, subgraphsOf } from '../gateway/supergraph/subgraph-list.js';
 import { runMain } from '../shared/config/env.js';
 import { loadGatewayConfig } from '../shared/config/gateway.js';
 import { downstreamUrlVariable } from '../shared/config/subgraph.js';
@@ -44,12 +44,13 @@ void runMain(async () => {
     LOG_FORMAT: config.logging.format ?? (process.stdout.isTTY ? 'pretty' : 'json'),
     // pino-pretty colours only a terminal it can see.
     ...(useColor ? { FORCE_COLOR: '1' } : {}),
+    ...listedServiceUrls(config.subgraphsFile),
   };
 
   /** The local subgraphs of the list: those with a subgraphs/<name>/main.ts here. */
   const localSubgraphs = (quiet: boolean): Service[] => {
     const services: Service[] = [];
-    for (const { name, url } of readSubgraphList(config.subgraphsFile)) {
+    for (const { name, url } of subgraphsOf(readSubgraphList(config.subgraphsFile))) {
       const entry = `subgraphs/${name}/main.ts`;
       if (!fs.existsSync(path.join(root, entry))) {
         if (!quiet) console.log(`[start] ${name} is not a local subgraph (no ${entry}); expecting it at ${url}`);
@@ -61,13 +62,14 @@ void runMain(async () => {
     return services;
   };
 
-  /** The local downstream services the listed subgraphs call: started once, on <NAME>_URL's port or their own default. */
+  /** The local downstream services the list names (called, or listed for their own calls): started once, on <NAME>_URL's port or their own default. */
   const localDownstream = (): Service[] => {
-    const names = new Set(readSubgraphList(config.subgraphsFile).flatMap((entry) => entry.downstream ?? []));
+    const entries = readSubgraphList(config.subgraphsFile);
+    const names = new Set([...entries.flatMap((entry) => entry.downstream ?? []), ...entries.filter((entry) => entry.kind === 'service').map((entry) => entry.name)]);
     return [...names]
       .filter((name) => fs.existsSync(path.join(root, `downstream/${name}/main.ts`)))
       .map((name) => {
-        const url = process.env[downstreamUrlVariable(name)];
+        const url = process.env[downstreamUrlVariable(name)] ?? sharedEnv[downstreamUrlVariable(name)];
         return { name, entry: `downstream/${name}/main.ts`, env: { ...sharedEnv, ...(url ? { PORT: new URL(url).port } : {}) } };
       });
   };
@@ -170,3 +172,17 @@ void runMain(async () => {
     if (process.ppid !== parent) stopAll(0);
   }, 1000).unref();
 });
+
+/**
+ * Where the list says each downstream service listed for its own calls is
+ * (`"kind": "service"`, its `url`): its callers get <NAME>_URL from there,
+ * and it its port, unless the environment says otherwise.
+ */
+function listedServiceUrls(file: string): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const entry of readSubgraphList(file)) {
+    const variable = downstreamUrlVariable(entry.name);
+    if (entry.kind === 'service' && process.env[variable] === undefined) urls[variable] = entry.url.replace(/\/+$/, '');
+  }
+  return urls;
+}

@@ -13,7 +13,6 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import express, { type Request, type Response } from 'express';
-import type { JSONWebKeySet } from 'jose';
 import type { DocumentNode } from 'graphql';
 import type { Registry } from 'prom-client';
 import {
@@ -32,13 +31,13 @@ import { SESSION_ID_HEADER } from '@fedgw/subgraph-kit/session';
 import { POLICIES } from './authorization/policies.js';
 import { runMain } from './config/env.js';
 import { loadSubgraphConfig, type SubgraphConfig } from './config/subgraph.js';
-import { downstreamCaller, type CallDownstream } from './downstream-call.js';
+import { downstreamCaller, fieldCaller, jwksRoute, type CallDownstream } from './downstream-call.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createSubgraphMetrics } from './observability/metrics.js';
 import type { ObservedContext } from './observability/operation-observer.js';
 import type { RequestRecord } from './observability/request-record.js';
 import { apolloDefaults } from './service/apollo.js';
-import { get, kitServiceOptions, serviceApp, use } from './service/app.js';
+import { kitServiceOptions, serviceApp, use } from './service/app.js';
 import { listen, releasing, type RunningServer } from './service/http.js';
 import { stopOnExitSignals } from './service/lifecycle.js';
 
@@ -137,20 +136,13 @@ function graphqlMiddleware(apollo: ApolloServer<SubgraphContext>, kit: IdentityS
         noteSession(req, record);
         record.verified(cost);
         record.authenticated(identity);
-        return { request: record, callDownstream: downstreamCaller(downstream, config.downstreamUrls, record) };
+        return { request: record, callDownstream: fieldCaller(downstreamCaller(downstream, config.downstreamUrls, record)) };
       },
       onRefused: (error, { req }) => {
         noteSession(req, req.observed!);
         req.observed!.refuse(error, 'graphql');
       },
     }),
-  });
-}
-
-/** This subgraph's own public key (it calls downstream services): the gateway checks its token-exchange requests with it. */
-function jwksRoute(jwks: JSONWebKeySet) {
-  return get('/.well-known/jwks.json', (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=300').json(jwks);
   });
 }
 

@@ -2,8 +2,9 @@
  * The real processes: `npm start`'s launcher runs the gateway, the four
  * subgraphs and the payments service as separate processes, and a bad
  * setting stops a process at start with one line naming the variable.
+ * `npm run check:subgraph` against the running demo prints its table.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -79,13 +80,26 @@ describe.each(['token', 'session'] as const)('npm start launcher, %s mode', (mod
     expect(result.body.errors).toBeUndefined();
     expect(result.body.data?.me).toEqual({ id: 'u1', orders: [{ id: 'o1', payment: { status: 'paid', last4: '4242' } }] });
 
+    // One mode, one subgraph: what is tested is the command line against the running demo (its checks have their own suite).
+    if (mode === 'token') {
+      const checked = await checkSubgraphCommand(['--url', `http://127.0.0.1:${launched.ports[1]}/graphql`, '--name', 'accounts'], {
+        AUTH_MODE: 'token',
+        GATEWAY_KEYS_DIR: path.join(launched.dir, 'keys'),
+        GATEWAY_ISSUER: `http://localhost:${launched.ports[0]}`,
+      });
+      expect(checked.code, checked.output).toBe(0);
+      expect(checked.output).toMatch(/^check-subgraph: "accounts" at .+, token mode/m);
+      expect(checked.output).toMatch(/^ {2}PASS {2}no token +expected 401 +seen 401 TOKEN_MISSING$/m);
+      expect(checked.output).toMatch(/^\d+ passed, 0 failed$/m);
+    }
+
     const exited = new Promise<number | null>((resolve) => launcher!.once('exit', (code) => resolve(code)));
     launcher!.kill('SIGINT');
     expect(await exited).toBe(0);
     // Every port is free again: no process was left behind.
     for (const port of launched.ports) expect(await answers(port), String(port)).toBe(false);
     launched.cleanup();
-  }, 60_000);
+  }, 90_000);
 
   // One mode is enough: what is tested is the launcher's lifeline, not the auth mode.
   if (mode === 'token') {
@@ -102,6 +116,15 @@ describe.each(['token', 'session'] as const)('npm start launcher, %s mode', (mod
       }
       expect(left).toEqual([]);
       launched.cleanup();
-    }, 60_000);
+    }, 80_000);
   }
 });
+
+/** `npm run check:subgraph -- <args>` as an operator runs it: the script itself, with tsx (npm's own lines left out). Never throws. */
+function checkSubgraphCommand(args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...tsx, 'scripts/check-subgraph.ts', ...args], { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: stdout + stderr });
+    });
+  });
+}

@@ -107,6 +107,7 @@ describe('subgraph:new refuses bad requests and changes nothing', () => {
     ['a name too long for a token audience', ['a'.repeat(41)], 'INVALID_NAME'],
     ['an existing subgraph', ['accounts'], 'NAME_TAKEN'],
     ['a port another subgraph uses', ['gizmos', '--port', '4001'], 'PORT_TAKEN'],
+    ['the port of a local downstream service (payments)', ['gizmos', '--port', '4010'], 'PORT_TAKEN'],
     ['a port that is not a number', ['gizmos', '--port', 'http'], 'INVALID_PORT'],
     ['a schema that clashes with a local subgraph', ['users'], 'WOULD_NOT_COMPOSE'],
     ['no name at all', [], 'USAGE'],
@@ -143,6 +144,31 @@ describe('subgraph:new refuses bad requests and changes nothing', () => {
     const result = await scaffold(['gizmos', '--root', project]);
     expect(result.stderr).toMatch(/^subgraph:new: LIST_INVALID: /);
     expect(snapshot(project)).toEqual(before);
+  });
+});
+
+describe('subgraph:new picks the next free port', () => {
+  let project: string;
+  beforeAll(() => {
+    project = copyProject();
+  });
+  afterAll(() => {
+    fs.rmSync(project, { recursive: true, force: true });
+  });
+
+  it('after the listed subgraphs, skipping the ports of listed services and of local downstream services', async () => {
+    // Subgraphs up to 4009, and a service listed at 4011: the next would be 4010, which payments takes (it is in no list).
+    const list = [
+      ...JSON.parse(fs.readFileSync(path.join(project, 'subgraphs.json'), 'utf8')),
+      { name: 'remote', url: 'http://localhost:4009/graphql' },
+      { name: 'ledger', kind: 'service', url: 'http://localhost:4011', downstream: ['audit'] },
+    ];
+    fs.writeFileSync(path.join(project, 'subgraphs.json'), JSON.stringify(list));
+    expect((await scaffold(['gizmos', '--root', project])).code).toBe(0);
+    const added = JSON.parse(fs.readFileSync(path.join(project, 'subgraphs.json'), 'utf8')).at(-1) as { name: string; url: string };
+    expect(added.name).toBe('gizmos');
+    // 4012 unless something on this machine listens there.
+    expect(Number(new URL(added.url).port)).toBeGreaterThanOrEqual(4012);
   });
 });
 

@@ -7,9 +7,11 @@
  * subgraphs; alice's query reaches them with her identity, in token mode
  * and in session mode (on Redis: the folder outside needs no native build).
  * `npm run check:subgraph` passes on both and on every demo subgraph, and
- * fails two deliberately non-conforming subgraphs on exactly the lines it
+ * fails three deliberately non-conforming subgraphs on exactly the lines it
  * should: one that takes any bearer token at its word, one that trusts
- * X-User-Id (checked against the checker's own throwaway JWKS).
+ * X-User-Id instead of a token, and one that trusts it only next to an
+ * anonymous caller's good token (the last two checked against the checker's
+ * own throwaway JWKS).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -239,7 +241,8 @@ describe('check:subgraph on subgraphs that do not conform', () => {
     expect(failedLines(stdout)).toEqual([
       'a malformed token',
       'alg "none" (no signature)',
-      'HS256 keyed with the public key',
+      "HS256 keyed with the public key's PEM (SPKI)",
+      "HS256 keyed with the public key's JWK",
       'an unknown kid',
       "another key's signature under the gateway's kid",
       'a jku header naming another key set',
@@ -253,18 +256,34 @@ describe('check:subgraph on subgraphs that do not conform', () => {
       'not yet valid (nbf in 10 minutes)',
       'another issuer',
     ]);
-    expect(stdout).toMatch(/^10 passed, 15 failed$/m);
+    expect(stdout).toMatch(/^13 passed, 16 failed$/m);
     expect(stdout).toMatch(/FAIL {2}alg "none" \(no signature\) +expected 401 +seen 200$/m);
   });
 
-  it("fails one that trusts X-User-Id on that line only (against the checker's own throwaway JWKS)", async () => {
+  /** The checker against `fixture`, started against the checker's own throwaway JWKS. */
+  const checkAgainstThrowawayKeys = async (fixture: string, name: string) => {
     const jwksPort = await freePort();
-    const { child, url } = await startFixture(outside, 'trusts-user-id-subgraph.mjs', { AUTH_MODE: 'token', GATEWAY_JWKS_URL: `http://127.0.0.1:${jwksPort}/.well-known/jwks.json` });
+    const { child, url } = await startFixture(outside, fixture, { AUTH_MODE: 'token', GATEWAY_JWKS_URL: `http://127.0.0.1:${jwksPort}/.well-known/jwks.json` });
     fixtures.push(child);
-    const { code, stdout } = await checker(['--url', url, '--name', 'notes', '--serve-jwks', String(jwksPort)], { AUTH_MODE: 'token' });
+    return checker(['--url', url, '--name', name, '--serve-jwks', String(jwksPort)], { AUTH_MODE: 'token' });
+  };
+
+  it("fails one that trusts X-User-Id instead of a token on that line only (against the checker's own throwaway JWKS)", async () => {
+    const { code, stdout } = await checkAgainstThrowawayKeys('trusts-user-id-subgraph.mjs', 'notes');
     expect(code, stdout).toBe(1);
     expect(failedLines(stdout)).toEqual(['X-User-Id: u1 instead of a token']);
     expect(stdout).toMatch(/FAIL {2}X-User-Id: u1 instead of a token +expected 401 +seen 200$/m);
-    expect(stdout).toMatch(/^24 passed, 1 failed$/m);
+    // Its real entity resolver ran (for a Note it does not have), and answered.
+    expect(stdout).toMatch(/PASS {2}an _entities request \(a Note\) with a valid token +expected 200 +seen 200$/m);
+    expect(stdout).toMatch(/^28 passed, 1 failed$/m);
+  });
+
+  it('fails one that trusts X-User-Id next to an anonymous caller’s good token on that line only', async () => {
+    const { code, stdout } = await checkAgainstThrowawayKeys('trusts-user-id-next-to-token-subgraph.mjs', 'memos');
+    expect(code, stdout).toBe(1);
+    expect(failedLines(stdout)).toEqual(["X-User-Id: u1 next to an anonymous caller's token"]);
+    // Asked on its @authenticated field: null and denied for the token alone, u1's answer with the header.
+    expect(stdout).toMatch(/FAIL {2}X-User-Id: u1 next to an anonymous caller's token +expected unchanged +seen changed: 200 \{"whoami":"u1"\}$/m);
+    expect(stdout).toMatch(/^28 passed, 1 failed$/m);
   });
 });

@@ -1,5 +1,7 @@
 /**
- * The clients of token exchange: the subgraphs in SUBGRAPHS_FILE, each with
+ * The clients of token exchange: the subgraphs in SUBGRAPHS_FILE, and the
+ * downstream services listed there for the further calls they make
+ * (`"kind": "service"`), each with
  * the services it may call (`downstream`) and the keys its client
  * assertions are checked against (its `jwks`, fetched on first use, cached
  * and refetched on an unknown `kid` like any JWKS here). The file is read
@@ -11,14 +13,14 @@ import fs from 'node:fs';
 import { remoteKeys } from '@fedgw/subgraph-kit/token';
 import type { ExchangeClient, ExchangeClients } from '../../shared/auth-modes/contract.js';
 import type { Logger } from '../../shared/observability/logger.js';
-import { readSubgraphList, type SubgraphEntry } from '../supergraph/subgraph-list.js';
+import { readSubgraphList, type ListEntry } from '../supergraph/subgraph-list.js';
 
 /** After a fetch of a subgraph's keys, how long an unknown `kid` waits before it may trigger another. */
 const KEYS_COOLDOWN_MS = 5000;
 
 export function exchangeClients(file: string, logger: Logger): ExchangeClients {
   let version = '';
-  let entries = new Map<string, SubgraphEntry>();
+  let entries = new Map<string, ListEntry>();
   const keys = new Map<string, ExchangeClient['keys']>();
   const refresh = () => {
     const stat = fs.statSync(file, { throwIfNoEntry: false });
@@ -37,7 +39,7 @@ export function exchangeClients(file: string, logger: Logger): ExchangeClients {
       refresh();
       const entry = entries.get(name);
       if (!entry) return undefined;
-      return { name, downstream: entry.downstream ?? [], keys: entry.jwks ? keysAt(entry.jwks) : noKeys };
+      return { name, kind: entry.kind ?? 'subgraph', downstream: entry.downstream ?? [], keys: entry.jwks ? keysAt(entry.jwks) : noKeys };
     },
   };
 }

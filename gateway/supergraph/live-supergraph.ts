@@ -22,7 +22,7 @@ import { watchFile, type FileWatch } from '../../shared/file-watch.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import { composeSupergraph, fetchSubgraphs, oneLine, SupergraphLoadError, toLoadError, changedSubgraphs, type Composed, type DataSourceFor } from './compose.js';
 import { SupergraphHealth, type SupergraphStatus } from './status.js';
-import { parseSubgraphList, readSubgraphList, type SubgraphEntry } from './subgraph-list.js';
+import { parseSubgraphList, readSubgraphList, subgraphsOf, type SubgraphEntry } from './subgraph-list.js';
 
 type Hooks = Parameters<SupergraphManager['initialize']>[0];
 
@@ -188,15 +188,15 @@ export class LiveSupergraph implements SupergraphManager {
     return composeSupergraph(services, previous);
   }
 
-  /** One read: the text compared on file events is the text the entries came from. */
+  /** One read: the text compared on file events is the text the entries came from. Services listed for their calls are not composed. */
   private readList(): { text: string; entries: SubgraphEntry[] } {
     let text: string;
     try {
       text = fs.readFileSync(this.options.subgraphsFile, 'utf8');
     } catch {
-      return { text: '', entries: readSubgraphList(this.options.subgraphsFile) }; // throws, naming the read error
+      return { text: '', entries: subgraphsOf(readSubgraphList(this.options.subgraphsFile)) }; // throws, naming the read error
     }
-    return { text, entries: parseSubgraphList(text, this.options.subgraphsFile) };
+    return { text, entries: subgraphsOf(parseSubgraphList(text, this.options.subgraphsFile)) };
   }
 
   private readonly dataSourceFor: DataSourceFor = (entry) => {

@@ -126,9 +126,11 @@ export interface GatewayModeContext {
   exchangeClients?: ExchangeClients;
 }
 
-/** A subgraph that may call other services on the caller's behalf: a client of token exchange. */
+/** A subgraph, or a downstream service calling further, that may call other services on the caller's behalf: a client of token exchange. */
 export interface ExchangeClient {
   name: string;
+  /** What the list says it is: a subgraph exchanges the identity tokens it receives, a service the downstream tokens. */
+  kind: 'subgraph' | 'service';
   /** The services it may exchange tokens for (their names: the tokens' audiences). */
   downstream: readonly string[];
   /** Its own public keys, which its client assertions are checked against. */
@@ -136,7 +138,7 @@ export interface ExchangeClient {
 }
 
 export interface ExchangeClients {
-  /** The subgraph named `name` as the list says now; undefined when it is not listed. `downstream` is empty for one that calls nothing. */
+  /** The subgraph or service named `name` as the list says now; undefined when it is not listed. `downstream` is empty for one that calls nothing. */
   find(name: string): ExchangeClient | undefined;
 }
 

@@ -5,7 +5,7 @@
  * what this repository's service skeleton adds (port, logs, metrics, drain:
  * the settings every process shares; where each downstream service is).
  */
-import { configFromEnv, httpUrl, type Env, type SubgraphKitConfig } from '@fedgw/subgraph-kit';
+import { configFromEnv, httpUrl, optional, type Env, type SubgraphKitConfig } from '@fedgw/subgraph-kit';
 import { commonConfig, type CommonConfig } from './common.js';
 
 export interface SubgraphConfig extends CommonConfig {
@@ -20,8 +20,22 @@ export interface SubgraphConfig extends CommonConfig {
 export function loadSubgraphConfig(name: string, defaultPort: number, env: Env = process.env, downstream: Readonly<Record<string, string>> = {}): SubgraphConfig {
   // The kit first: a name that cannot be a token audience is refused before anything else.
   const kit = configFromEnv({ name, env, downstream: Object.keys(downstream) });
-  const downstreamUrls = Object.fromEntries(Object.entries(downstream).map(([service, url]) => [service, httpUrl(env, downstreamUrlVariable(service), url).replace(/\/+$/, '')]));
-  return { ...commonConfig(env, defaultPort), name, kit, downstreamUrls };
+  return { ...commonConfig(env, defaultPort), name, kit, downstreamUrls: loadDownstreamUrls(env, downstream) };
+}
+
+/**
+ * The base URL of each service a process calls: `<NAME>_URL`, else the
+ * default. A service whose default is null is optional: called only when its
+ * `<NAME>_URL` is set, and left out otherwise.
+ */
+export function loadDownstreamUrls(env: Env, downstream: Readonly<Record<string, string | null>>): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const [service, fallback] of Object.entries(downstream)) {
+    const variable = downstreamUrlVariable(service);
+    if (fallback === null && optional(env, variable) === undefined) continue;
+    urls[service] = httpUrl(env, variable, fallback ?? '').replace(/\/+$/, '');
+  }
+  return urls;
 }
 
 /** `payments` → PAYMENTS_URL. */

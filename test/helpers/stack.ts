@@ -145,7 +145,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   try {
     // Downstream services first: the subgraphs that call them need their URLs (<NAME>_URL).
     for (const definition of options.downstream ?? (options.subgraphs ? [] : DEMO_DOWNSTREAM)) {
-      const service = await startDownstreamService(definition, loadDownstreamConfig(definition.name, 0, definition.defaultActors, { ...env, PORT: '0' }), { logger: loggerFor(definition.name) });
+      const service = await startDownstreamService(definition, loadDownstreamConfig(definition.name, 0, definition.defaultActors, { ...env, PORT: '0' }, definition.downstream), { logger: loggerFor(definition.name) });
       closers.push(() => service.close());
       services[definition.name] = service;
       env[downstreamUrlVariable(definition.name)] = service.url;
@@ -228,15 +228,19 @@ export interface Launched {
   cleanup(): void;
 }
 
-export async function launchStack(mode: AuthModeName, env: Record<string, string> = {}): Promise<Launched> {
+export interface LaunchOptions {
+  /** The services payments calls further (with their <NAME>_URL in `env`): it is then listed as a `"kind": "service"` client of token exchange. */
+  paymentsCalls?: string[];
+}
+
+export async function launchStack(mode: AuthModeName, env: Record<string, string> = {}, options: LaunchOptions = {}): Promise<Launched> {
   const dir = tempDir();
   const gatewayPort = await freePort();
   const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
   const paymentsPort = await freePort();
-  fs.writeFileSync(
-    path.join(dir, 'subgraphs.json'),
-    JSON.stringify(SUBGRAPH_NAMES.map((name, i) => ({ name, url: `http://localhost:${ports[i]}/graphql`, ...(name === 'orders' ? { downstream: ['payments'] } : {}) }))),
-  );
+  const entries: object[] = SUBGRAPH_NAMES.map((name, i) => ({ name, url: `http://localhost:${ports[i]}/graphql`, ...(name === 'orders' ? { downstream: ['payments'] } : {}) }));
+  if (options.paymentsCalls) entries.push({ name: 'payments', kind: 'service', url: `http://localhost:${paymentsPort}`, downstream: options.paymentsCalls });
+  fs.writeFileSync(path.join(dir, 'subgraphs.json'), JSON.stringify(entries));
   const launcher = spawn(process.execPath, [...TSX, 'scripts/start.ts'], {
     cwd: ROOT,
     env: {
@@ -246,7 +250,8 @@ export async function launchStack(mode: AuthModeName, env: Record<string, string
       SUBGRAPHS_FILE: path.join(dir, 'subgraphs.json'),
       GATEWAY_KEYS_DIR: path.join(dir, 'keys'),
       SESSION_STORE: `sqlite:${path.join(dir, 'sessions.db')}`,
-      SUBGRAPH_KEY_FILE: path.join(dir, 'subgraph-key.pem'),
+      // One folder, a key per name: orders and payments (when it calls further) are each their own client.
+      SUBGRAPH_KEYS_DIR: path.join(dir, 'subgraph-keys'),
       PAYMENTS_URL: `http://localhost:${paymentsPort}`,
       ...env,
     },
@@ -257,11 +262,12 @@ export async function launchStack(mode: AuthModeName, env: Record<string, string
   launcher.stderr!.on('data', (chunk) => (output += chunk));
 
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  // Six tsx processes compiling at once: on a loaded 2-core machine that alone has taken over 30 s.
   await eventually(async () => {
     if (launcher.exitCode !== null) throw new Error(`the launcher exited (${launcher.exitCode}):\n${output}`);
     const status = await fetch(`${gatewayUrl}/readyz`).then((response) => response.status, () => 0);
     if (status !== 200) throw new Error(`gateway not ready yet:\n${output.slice(-2000)}`);
-  }, { timeoutMs: 30_000 });
+  }, { timeoutMs: 50_000 });
   return {
     launcher,
     dir,

@@ -86,11 +86,13 @@ describe('the exchange grant, a hop further', () => {
   let dir: string;
   let store: SharedStore;
   let payments: { key: SigningKey; jwk: JWK };
+  let orders: { key: SigningKey; jwk: JWK };
 
   beforeAll(async () => {
     dir = tempDir('fag-exchange-');
     store = await openStore({ kind: 'sqlite', path: path.join(dir, 'store.db') });
     payments = await keyPair('payments-key');
+    orders = await keyPair('orders-key');
   });
   afterAll(async () => {
     await store.close();
@@ -101,20 +103,28 @@ describe('the exchange grant, a hop further', () => {
     exchangeGrant({
       issuer: ISSUER,
       keys: { current: gateway.key, verificationKeys: keys } as unknown as SigningKeys,
-      // payments may itself call ledger: it is a client of the exchange, as a subgraph would be.
-      clients: { find: (name) => (name === 'payments' ? { name, downstream: ['ledger'], keys: createLocalJWKSet({ keys: [payments.jwk] }) } : undefined) },
+      // payments may itself call ledger (`"kind": "service"` in the list): a client of the exchange, as orders is.
+      clients: {
+        find: (name) => {
+          if (name === 'payments') return { name, kind: 'service', downstream: ['ledger'], keys: createLocalJWKSet({ keys: [payments.jwk] }) };
+          if (name === 'orders') return { name, kind: 'subgraph', downstream: ['payments'], keys: createLocalJWKSet({ keys: [orders.jwk] }) };
+          return undefined;
+        },
+      },
       revocations: { isRevoked: (_jti, sid) => sid === 'revoked' },
       store,
       ttlSeconds: 60,
     });
-  const params = async (subject: string) => ({
+  const params = async (subject: string, client = { id: 'payments', key: () => payments.key, audience: 'ledger' }) => ({
     grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
     subject_token: subject,
     subject_token_type: JWT_TOKEN_TYPE,
-    audience: 'ledger',
+    audience: client.audience,
     client_assertion_type: CLIENT_ASSERTION_TYPE,
-    client_assertion: await signClientAssertion(payments.key, { clientId: 'payments', audience: ISSUER }),
+    client_assertion: await signClientAssertion(client.key(), { clientId: client.id, audience: ISSUER }),
   });
+  const asOrders = { id: 'orders', key: () => orders.key, audience: 'payments' };
+  const invalidGrant = (error: unknown) => error instanceof OAuthError && error.code === 'invalid_grant';
   const downstreamFor = (sid?: string) =>
     mintDownstreamToken(gateway.key, { issuer: ISSUER, audience: 'payments', subject: { sub: 'u1', scopes: ['admin'], ...(sid ? { sid } : {}) }, actor: { sub: 'orders' }, expiresAt: now() + 20 }).then((minted) => minted.token);
 
@@ -127,6 +137,18 @@ describe('the exchange grant, a hop further', () => {
   });
 
   it('refuses a subject of a revoked sign-in: invalid_grant', async () => {
-    await expect(grant()(await params(await downstreamFor('revoked')), undefined as never)).rejects.toSatisfy((error) => error instanceof OAuthError && error.code === 'invalid_grant');
+    await expect(grant()(await params(await downstreamFor('revoked')), undefined as never)).rejects.toSatisfy(invalidGrant);
+  });
+
+  it('takes from each kind of client only the token that kind receives: invalid_grant otherwise', async () => {
+    // A service never holds an identity token (the gateway mints those for subgraphs only) ...
+    const identityForPayments = (await mintIdentityToken(gateway.key, { issuer: ISSUER, audience: 'payments', identity: { kind: 'user', id: 'u1', scopes: [] }, ttlSeconds: 30 })).token;
+    await expect(grant()(await params(identityForPayments), undefined as never)).rejects.toSatisfy(invalidGrant);
+    // ... nor a subgraph a downstream token (subgraphs refuse them).
+    const downstreamForOrders = (await mintDownstreamToken(gateway.key, { issuer: ISSUER, audience: 'orders', subject: { sub: 'u1', scopes: [] }, actor: { sub: 'checkout' }, expiresAt: now() + 20 })).token;
+    await expect(grant()(await params(downstreamForOrders, asOrders), undefined as never)).rejects.toSatisfy(invalidGrant);
+    // What each does receive is exchanged.
+    const identityForOrders = (await mintIdentityToken(gateway.key, { issuer: ISSUER, audience: 'orders', identity: { kind: 'user', id: 'u1', scopes: [] }, ttlSeconds: 30 })).token;
+    expect(decodeJwt((await grant()(await params(identityForOrders, asOrders), undefined as never)).access_token)).toMatchObject({ aud: 'payments', act: { sub: 'orders' } });
   });
 });

@@ -63,6 +63,13 @@ describe('configFromEnv', () => {
     expect(configFromEnv({ name: 'inventory', env: { GATEWAY_ISSUER: 'https://issuer.example.com' } }).gatewayIssuer).toBe('https://issuer.example.com');
   });
 
+  it('finds each process its own key in SUBGRAPH_KEYS_DIR, by name; SUBGRAPH_KEY_FILE wins', () => {
+    const env = { SUBGRAPH_KEYS_DIR: '/keys' };
+    expect(configFromEnv({ name: 'orders', env }).keyFile).toBe(path.resolve('/keys/orders.pem'));
+    expect(configFromEnv({ env: { ...env, SUBGRAPH_NAME: 'payments' } }).keyFile).toBe(path.resolve('/keys/payments.pem'));
+    expect(configFromEnv({ name: 'orders', env: { ...env, SUBGRAPH_KEY_FILE: '/elsewhere/orders.pem' } }).keyFile).toBe(path.resolve('/elsewhere/orders.pem'));
+  });
+
   it.each<[string, Env, string | undefined]>([
     ['AUTH_MODE', { AUTH_MODE: 'basic' }, 'inventory'],
     ['GATEWAY_JWKS_URL', { GATEWAY_JWKS_URL: 'gateway:4000' }, 'inventory'],

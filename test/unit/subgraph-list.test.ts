@@ -4,7 +4,7 @@
  * http(s) URLs. Every refusal is a SubgraphListError.
  */
 import { describe, expect, it } from 'vitest';
-import { parseSubgraphList, SubgraphListError, validateSubgraphList } from '../../gateway/supergraph/subgraph-list.js';
+import { parseSubgraphList, subgraphsOf, SubgraphListError, validateSubgraphList } from '../../gateway/supergraph/subgraph-list.js';
 
 const FILE = 'subgraphs.json';
 
@@ -55,6 +55,27 @@ describe('parseSubgraphList', () => {
     ['a jwks with credentials', { downstream: ['payments'], jwks: 'https://user:pw@a.test/jwks.json' }],
   ])('refuses %s', (_case, extra) => {
     expect(refusal([{ name: 'orders', url: 'http://a.test/graphql', ...extra }])).toBeInstanceOf(SubgraphListError);
+  });
+
+  it('reads a downstream service listed for the services it calls, which is no subgraph', () => {
+    const text = JSON.stringify([
+      { name: 'orders', url: 'http://orders.internal:4004/graphql', downstream: ['payments'] },
+      { name: 'payments', kind: 'service', url: 'http://payments.internal:4010', downstream: ['ledger'] },
+      { name: 'accounts', kind: 'subgraph', url: 'http://accounts.internal/graphql' },
+    ]);
+    const entries = parseSubgraphList(text, FILE);
+    expect(entries[1]).toEqual({ kind: 'service', name: 'payments', url: 'http://payments.internal:4010/', downstream: ['ledger'], jwks: 'http://payments.internal:4010/.well-known/jwks.json' });
+    expect(subgraphsOf(entries).map((entry) => entry.name)).toEqual(['orders', 'accounts']);
+  });
+
+  const accounts = { name: 'accounts', url: 'http://a.test/graphql' };
+  it.each([
+    ['a service that calls nothing', [accounts, { name: 'payments', kind: 'service', url: 'http://p.test' }]],
+    ['an unknown kind', [accounts, { name: 'payments', kind: 'database', url: 'http://p.test' }]],
+    ['services only, no subgraph', [{ name: 'payments', kind: 'service', url: 'http://p.test', downstream: ['ledger'] }]],
+    ['a service with the name of a subgraph', [accounts, { name: 'accounts', kind: 'service', url: 'http://p.test', downstream: ['ledger'] }]],
+  ])('refuses %s', (_case, list) => {
+    expect(refusal(list)).toBeInstanceOf(SubgraphListError);
   });
 
   it('keeps only name and url', () => {

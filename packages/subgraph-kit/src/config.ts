@@ -14,7 +14,7 @@
  * | the shared session store (session mode) | `SHARED_STORE` or `SESSION_STORE` | `store` | `sqlite:.data/sessions.db` |
  * | production (no `x-auth-cost`) | `NODE_ENV=production` | `production` | false |
  * | the services it calls on the caller's behalf | — | `downstream` | none |
- * | its own key, for token exchange (token mode, with `downstream`) | `SUBGRAPH_KEY_FILE` | `keyFile` | `.data/subgraph-keys/<name>.pem`, made when missing |
+ * | its own key, for token exchange (token mode, with `downstream`) | `SUBGRAPH_KEY_FILE`, or `SUBGRAPH_KEYS_DIR` (the folder of `<name>.pem`) | `keyFile` | `.data/subgraph-keys/<name>.pem`, made when missing |
  * | the gateway's token endpoint | `GATEWAY_TOKEN_URL` | `tokenEndpoint` | the origin of the JWKS URL + `/auth/token` |
  */
 import path from 'node:path';
@@ -167,7 +167,7 @@ export function configFromEnv(options: { name?: string; env?: Env; downstream?: 
       store,
       production: optional(env, 'NODE_ENV') === 'production',
       downstream: options.downstream,
-      keyFile: optional(env, 'SUBGRAPH_KEY_FILE'),
+      keyFile: keyFileFromEnv(env, options.name ?? optional(env, 'SUBGRAPH_NAME')),
       tokenEndpoint: optional(env, 'GATEWAY_TOKEN_URL'),
     },
     {
@@ -179,6 +179,19 @@ export function configFromEnv(options: { name?: string; env?: Env; downstream?: 
       tokenEndpoint: 'GATEWAY_TOKEN_URL',
     },
   );
+}
+
+/**
+ * SUBGRAPH_KEY_FILE names one process's key; SUBGRAPH_KEYS_DIR a folder of
+ * them by name, so that processes started with one environment (`npm start`)
+ * still each have their own — a shared key would let one pass as another at
+ * the token endpoint.
+ */
+function keyFileFromEnv(env: Env, name: string | undefined): string | undefined {
+  const file = optional(env, 'SUBGRAPH_KEY_FILE');
+  const dir = optional(env, 'SUBGRAPH_KEYS_DIR');
+  // An invalid name is refused by validate() before the path is used.
+  return file ?? (dir !== undefined && name !== undefined ? path.join(dir, `${name}.pem`) : undefined);
 }
 
 /** The settings passed in code, validated; a bad one is a ConfigError naming the option. */

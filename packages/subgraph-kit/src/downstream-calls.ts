@@ -1,15 +1,17 @@
 /**
  * Calls to a downstream service on behalf of one request's caller, the same
- * code in both modes: the mode adds what carries the caller (an exchanged
- * token, or the session id), and the service's own `x-auth-cost` report is
- * added to the request's cost, so the gateway's count covers every hop.
+ * code in both modes and from a subgraph or a downstream service alike: the
+ * mode adds what carries the caller (an exchanged token, or the session id),
+ * and the service's own `x-auth-cost` report is added to the request's cost,
+ * so the gateway's count covers every hop.
  *
  *   const answer = await context.downstream.fetch('payments', `${paymentsUrl}/payments/${order.id}`);
+ *   const entry = await kit.downstream(req.headers, cost).fetch('ledger', `${ledgerUrl}/ledger/${id}`); // a downstream service, a hop further
  */
 import { addCost, AUTH_COST_HEADER, parseSubgraphCost, type SubgraphCost } from './auth-cost.js';
 import { AuthError } from './errors.js';
 import type { RequestHeaders } from './headers.js';
-import type { SubgraphAuthenticator } from './modes/contract.js';
+import type { CallerForwarding } from './modes/contract.js';
 
 const DEFAULT_TIMEOUT_MS = 5000;
 /** Headers of the call that also go to a token exchange for it: the request's id and trace. */
@@ -36,11 +38,11 @@ export interface DownstreamCalls {
   fetch(service: string, url: string, init?: DownstreamInit): Promise<Response>;
 }
 
-export function downstreamCalls(authenticator: SubgraphAuthenticator, services: readonly string[], headers: RequestHeaders, cost: SubgraphCost, onCost?: () => void): DownstreamCalls {
+export function downstreamCalls(authenticator: CallerForwarding, services: readonly string[], headers: RequestHeaders, cost: SubgraphCost, onCost?: () => void): DownstreamCalls {
   return {
     async fetch(service, url, init = {}) {
       // A programming error, not a caller's: the service must be declared (the gateway's list says the same).
-      if (!services.includes(service)) throw new TypeError(`${JSON.stringify(service)} is not among this subgraph's downstream services (${services.join(', ') || 'none'})`);
+      if (!services.includes(service)) throw new TypeError(`${JSON.stringify(service)} is not among this service's downstream services (${services.join(', ') || 'none'})`);
       const credentials = await authenticator.credentialsFor(headers, service, cost, traceOf(init.headers));
       cost.downstreamCalls++;
       let response: Response;

@@ -7,8 +7,20 @@
  *
  *   const kit = await createDownstreamKit(configFromEnv({ name: 'payments' }), { allowedActors: ['orders'] });
  *   const { identity, actors } = await kit.identify(request.headers); // throws AuthError
+ *
+ * It may call further services on the same caller's behalf, as a subgraph
+ * does: its `downstream` setting names them (and the gateway's subgraph list
+ * says the same, an entry `"kind": "service"`), `kit.jwks` is served at
+ * /.well-known/jwks.json, and
+ *
+ *   await kit.downstream(request.headers, cost).fetch('ledger', `${ledgerUrl}/ledger/${id}`);
+ *
+ * exchanges the downstream token it received (token mode: the gateway nests
+ * this service as the outermost actor) or forwards the session id.
  */
+import type { JSONWebKeySet } from 'jose';
 import { emptySubgraphCost, type SubgraphCost } from './auth-cost.js';
+import { downstreamCalls, type DownstreamCalls } from './downstream-calls.js';
 import { defineConfig, SUBGRAPH_NAME_PATTERN, type SubgraphKitConfig, type SubgraphKitSettings } from './config.js';
 import { ConfigError } from './env.js';
 import type { RequestHeaders } from './headers.js';
@@ -22,6 +34,10 @@ export interface DownstreamKit {
   readonly reportsCost: boolean;
   /** Throws AuthError: TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, AUTHENTICATION_REQUIRED, ACTOR_NOT_ALLOWED, KEYS_UNAVAILABLE, SESSION_STORE_UNAVAILABLE. */
   identify(headers: RequestHeaders, cost?: SubgraphCost): Promise<DownstreamCaller>;
+  /** Calls to its own `downstream` services on behalf of the caller of the request with `headers` (identified first). `onCost`: the cost changed. */
+  downstream(headers: RequestHeaders, cost: SubgraphCost, onCost?: () => void): DownstreamCalls;
+  /** Token mode, with `downstream` services: its public key set, to serve at GET /.well-known/jwks.json. */
+  readonly jwks: JSONWebKeySet | undefined;
   readiness(): Promise<Readiness>;
   close(): Promise<void>;
 }
@@ -43,6 +59,8 @@ export async function createDownstreamKit(config: SubgraphKitConfig | SubgraphKi
     config: validated,
     reportsCost: !validated.production,
     identify: (headers, cost = emptySubgraphCost()) => authenticator.identify(headers, cost),
+    downstream: (headers, cost, onCost) => downstreamCalls(authenticator, validated.downstream, headers, cost, onCost),
+    jwks: authenticator.jwks,
     readiness: () => authenticator.readiness(),
     close: () => (closed ??= authenticator.close()),
   };

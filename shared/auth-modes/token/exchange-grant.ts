@@ -1,16 +1,18 @@
 /**
  * Token exchange (RFC 8693), the gateway's side: POST /auth/token with
  * grant_type=urn:ietf:params:oauth:grant-type:token-exchange. A subgraph
- * trades the identity token it received (or, a hop further, a downstream
- * token it received) for a downstream token for one service it may call.
+ * trades the identity token it received (a downstream service listed as a
+ * `"kind": "service"` client, a hop further, the downstream token it
+ * received) for a downstream token for one service it may call.
  *
  * - The subgraph authenticates as itself, with a client assertion signed by
  *   its own key (RFC 7523; its keys: `jwks` in the subgraph list), so a
  *   captured identity token alone can never be exchanged. Each assertion is
  *   taken once, on whichever replica sees it first.
  * - It may ask only for a service its entry lists in `downstream`.
- * - The subject token must be addressed to that subgraph, good, and of a
- *   sign-in that is not revoked.
+ * - The subject token must be addressed to that client, of the kind such a
+ *   client receives (a subgraph: an identity token; a service: a downstream
+ *   token), good, and of a sign-in that is not revoked.
  * - The token issued carries the caller (`sub`), at most the subject's
  *   scopes, `act` naming the subgraph (nesting the previous actor a hop
  *   further), and expires no later than the subject token.
@@ -130,18 +132,19 @@ async function verifySubject(params: Record<string, string>, client: ExchangeCli
   const rules = { keys: options.keys.verificationKeys, issuer: options.issuer, audience: client.name };
   let subject: Subject | undefined;
   try {
+    // Each kind of client receives one kind of token: a subgraph never holds a downstream token, nor a service an identity token.
     const typ = decodeProtectedHeader(params.subject_token).typ;
-    if (typ === IDENTITY_TOKEN_TYP) {
+    if (typ === IDENTITY_TOKEN_TYP && client.kind === 'subgraph') {
       const claims = await verifyIdentityToken(params.subject_token, rules);
       subject = claims.sub === undefined || claims.sub === options.issuer ? undefined : { ...claims, sub: claims.sub };
-    } else if (typ === DOWNSTREAM_TOKEN_TYP) {
+    } else if (typ === DOWNSTREAM_TOKEN_TYP && client.kind === 'service') {
       subject = await verifyDownstreamToken(params.subject_token, rules);
     }
   } catch (error) {
     const reason = error instanceof AuthError ? error.message : 'it is not a JWT';
     throw new OAuthError('invalid_grant', `the subject token was refused: ${reason}`);
   }
-  if (!subject) throw new OAuthError('invalid_grant', `the subject token must be an identity or downstream token for ${client.name}, of a signed-in caller`);
+  if (!subject) throw new OAuthError('invalid_grant', `the subject token must be ${client.kind === 'subgraph' ? 'an identity' : 'a downstream'} token for ${client.name}, of a signed-in caller`);
   if (options.revocations.isRevoked(undefined, subject.sid)) throw new OAuthError('invalid_grant', 'the subject token was revoked (its owner logged out)');
   if (subject.act && actorChain(subject.act).length >= MAX_ACTOR_DEPTH) throw new OAuthError('invalid_grant', `no more than ${MAX_ACTOR_DEPTH} hops`);
   return subject;

@@ -13,18 +13,23 @@ import type { Identity } from '../identity.js';
 import type { Readiness } from '../readiness.js';
 import type { DownstreamCaller } from './token/downstream-token.js';
 
-export interface SubgraphAuthenticator {
-  /** The caller's identity, null when anonymous; throws AuthError to refuse the request. Adds what it did to `cost`. */
-  identify(headers: RequestHeaders, cost: SubgraphCost): Promise<Identity | null>;
+/** How a subgraph, or a downstream service, carries its caller on to the services it calls. */
+export interface CallerForwarding {
   /**
    * What carries the caller of this request (`headers`, already identified) on to downstream service
-   * `audience`: token mode, a downstream token exchanged at the gateway; session mode, the session id.
-   * Nothing for an anonymous caller. Throws AuthError TOKEN_EXCHANGE_FAILED. `trace`: headers for the
-   * exchange request itself (request id, traceparent), so the gateway logs it under the same ids.
+   * `audience`: token mode, a downstream token exchanged at the gateway for the token this request
+   * carries; session mode, the session id. Nothing for an anonymous caller. Throws AuthError
+   * TOKEN_EXCHANGE_FAILED. `trace`: headers for the exchange request itself (request id, traceparent),
+   * so the gateway logs it under the same ids.
    */
   credentialsFor(headers: RequestHeaders, audience: string, cost: SubgraphCost, trace?: Record<string, string>): Promise<Record<string, string>>;
-  /** Token mode with downstream services: this subgraph's public key set, for the gateway to check its client assertions. */
+  /** Token mode with downstream services: this service's public key set, for the gateway to check its client assertions. */
   readonly jwks?: JSONWebKeySet;
+}
+
+export interface SubgraphAuthenticator extends CallerForwarding {
+  /** The caller's identity, null when anonymous; throws AuthError to refuse the request. Adds what it did to `cost`. */
+  identify(headers: RequestHeaders, cost: SubgraphCost): Promise<Identity | null>;
   /** Whether what this mode needs to serve (session mode: the store) answers now. */
   readiness(): Promise<Readiness>;
   close(): Promise<void>;
@@ -47,9 +52,10 @@ export type SubgraphModeDefinition = (context: SubgraphModeContext) => Promise<S
 /**
  * A downstream service's end of an auth mode (a service a subgraph calls on
  * the caller's behalf, not the gateway): who the caller is, and which
- * services act for them; a request without a caller is refused.
+ * services act for them; a request without a caller is refused. It may call
+ * further services in turn (its `downstream`), as a subgraph does.
  */
-export interface DownstreamAuthenticator {
+export interface DownstreamAuthenticator extends CallerForwarding {
   /** Throws AuthError: TOKEN_MISSING/TOKEN_INVALID/TOKEN_EXPIRED, AUTHENTICATION_REQUIRED, ACTOR_NOT_ALLOWED, KEYS_UNAVAILABLE, SESSION_STORE_UNAVAILABLE. */
   identify(headers: RequestHeaders, cost: SubgraphCost): Promise<DownstreamCaller>;
   readiness(): Promise<Readiness>;

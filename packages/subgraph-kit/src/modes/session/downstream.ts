@@ -3,12 +3,13 @@
  * session named by X-Session-Id says, read from the shared store, read only
  * — as in a subgraph. The store cannot say which service forwarded the id,
  * so the actor chain is empty: anyone who holds a live session id can call.
+ * A call it makes further forwards the same session id.
  */
 import { AuthError } from '../../errors.js';
 import type { DownstreamAuthenticator, DownstreamModeContext } from '../contract.js';
 import { openSessionLookup } from './session-lookup.js';
 import { isLive } from './session-record.js';
-import { sessionId } from './subgraph.js';
+import { forwardSession, sessionId } from './subgraph.js';
 
 export async function sessionDownstream({ config, storeObserver }: DownstreamModeContext): Promise<DownstreamAuthenticator> {
   const sessions = await openSessionLookup(config.store, { observer: storeObserver });
@@ -21,6 +22,7 @@ export async function sessionDownstream({ config, storeObserver }: DownstreamMod
       if (!isLive(auth)) throw new AuthError('AUTHENTICATION_REQUIRED', 'the session is unknown, expired or ended');
       return { identity: auth.identity, actors: [] };
     },
+    credentialsFor: forwardSession,
     readiness: () => sessions.ping(),
     close: () => sessions.close(),
   };

@@ -21,10 +21,7 @@ export async function sessionSubgraph({ config, storeObserver }: SubgraphModeCon
       // Unknown, expired, destroyed, or past its absolute lifetime: anonymous.
       return isLive(auth) ? auth.identity : null;
     },
-    async credentialsFor(headers): Promise<Record<string, string>> {
-      const sid = sessionId(headers);
-      return sid === undefined ? {} : { [SESSION_ID_HEADER]: sid };
-    },
+    credentialsFor: forwardSession,
     readiness: () => sessions.ping(),
     close: () => sessions.close(),
   };
@@ -33,4 +30,10 @@ export async function sessionSubgraph({ config, storeObserver }: SubgraphModeCon
 export function sessionId(headers: RequestHeaders): string | undefined {
   const sid = headerOf(headers, SESSION_ID_HEADER);
   return typeof sid === 'string' && SESSION_ID_PATTERN.test(sid) ? sid : undefined;
+}
+
+/** What carries the caller on to a downstream service, from a subgraph or a hop further: the same session id (no exchange). */
+export async function forwardSession(headers: RequestHeaders): Promise<Record<string, string>> {
+  const sid = sessionId(headers);
+  return sid === undefined ? {} : { [SESSION_ID_HEADER]: sid };
 }

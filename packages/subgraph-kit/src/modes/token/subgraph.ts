@@ -6,14 +6,12 @@
  * gateway, with this subgraph's own key as its client credential.
  */
 import { AuthError } from '../../errors.js';
-import { headerOf, type RequestHeaders } from '../../headers.js';
-import { bearerToken, JWKS_REFETCH_COOLDOWN_SECONDS, remoteKeys } from '../../jwt.js';
+import { JWKS_REFETCH_COOLDOWN_SECONDS, remoteKeys } from '../../jwt.js';
 import { READY } from '../../readiness.js';
 import { verifiedIdentities } from '../../verified-token-cache.js';
 import type { SubgraphAuthenticator, SubgraphModeContext } from '../contract.js';
+import { tokenForwarding, requestToken } from './forwarding.js';
 import { createIdentityTokenVerifier } from './identity-token.js';
-import { TokenExchanger } from './token-exchange.js';
-import { loadWorkloadKey } from './workload-key.js';
 
 export async function tokenSubgraph({ config }: SubgraphModeContext): Promise<SubgraphAuthenticator> {
   const verify = createIdentityTokenVerifier({
@@ -25,12 +23,10 @@ export async function tokenSubgraph({ config }: SubgraphModeContext): Promise<Su
   // The gateway reuses a token per (identity, subgraph) for most of its
   // lifetime: check each signature once, then answer from memory until `exp`.
   const verified = verifiedIdentities(verify);
-  // Only a subgraph that calls downstream services has (and makes) a key of its own.
-  const key = config.downstream.length > 0 ? await loadWorkloadKey(config.keyFile, 'SUBGRAPH_KEY_FILE') : undefined;
-  const exchanger = key && new TokenExchanger({ tokenEndpoint: config.tokenEndpoint, clientId: config.name, gatewayIssuer: config.gatewayIssuer, key });
+  const forwarding = await tokenForwarding(config);
   return {
     async identify(headers, cost) {
-      const token = identityToken(headers);
+      const token = requestToken(headers);
       if (token === undefined) {
         // Only the gateway may call a subgraph, and it always sends a token.
         throw new AuthError('TOKEN_MISSING', 'this subgraph accepts only requests from the gateway');
@@ -43,21 +39,9 @@ export async function tokenSubgraph({ config }: SubgraphModeContext): Promise<Su
       cost.tokensVerified++;
       return verified.verify(token);
     },
-    async credentialsFor(headers, audience, cost, trace): Promise<Record<string, string>> {
-      const token = identityToken(headers);
-      if (!exchanger || token === undefined) return {};
-      return { authorization: `Bearer ${await exchanger.exchange(token, audience, cost, trace)}` };
-    },
-    ...(key ? { jwks: key.jwks } : {}),
+    credentialsFor: forwarding.credentialsFor,
+    ...(forwarding.jwks ? { jwks: forwarding.jwks } : {}),
     readiness: async () => READY,
     async close() {},
   };
-}
-
-function identityToken(headers: RequestHeaders): string | undefined {
-  const authorization = headerOf(headers, 'authorization');
-  if (typeof authorization !== 'string' && authorization !== undefined) {
-    throw new AuthError('TOKEN_INVALID', 'one Authorization header, "Bearer <token>"');
-  }
-  return bearerToken(authorization);
 }
