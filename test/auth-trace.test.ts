@@ -100,7 +100,10 @@ describe.each(modeVariants())('the auth trace, $name mode', (variant) => {
   it('shows the hop beyond orders: the call to payments and how it carried alice', async () => {
     const alice = stack.client();
     await alice.login('alice', 'wonderland');
-    const trace = traceOf((await alice.query(PAYMENT_QUERY)).body);
+    const answer = await alice.query(PAYMENT_QUERY);
+    // A failed call would be traced too (status 0), but this one must succeed.
+    expect(answer.body.errors?.map((error) => error.extensions?.code)).toBeUndefined();
+    const trace = traceOf(answer.body);
     const orders = trace.fetches.find((fetch) => fetch.subgraph === 'orders')!;
     expect(orders.downstream).toHaveLength(1);
     const [hop] = orders.downstream;
