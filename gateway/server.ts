@@ -19,6 +19,7 @@ import { POLICIES } from '../shared/authorization/policies.js';
 import type { GatewayConfig } from '../shared/config/gateway.js';
 import { errorBody } from '../shared/errors.js';
 import { emptyAuthCost } from '../shared/observability/auth-cost.js';
+import { AuthTraceRecorder } from '../shared/observability/auth-trace.js';
 import { apolloLogger, createLogger, type Logger } from '../shared/observability/logger.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../shared/observability/metrics.js';
 import { apolloDefaults, graphqlHandler } from '../shared/service/apollo.js';
@@ -26,6 +27,7 @@ import { get, serviceApp, use } from '../shared/service/app.js';
 import { listen, releasing, type RunningServer } from '../shared/service/http.js';
 import { openStore } from '../shared/store/index.js';
 import { authCostExtension } from './auth-cost-plugin.js';
+import { authTraceExtension, tracePlan } from './auth-trace.js';
 import { keyPolicy, loadSigningKeys } from './auth/signing-keys.js';
 import { authRoutes } from './auth/routes.js';
 import { loginLimits } from './auth/login-limits.js';
@@ -82,7 +84,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   });
   const limits = requestLimits(config.hardening);
   const apollo = gatewayApollo({ config, logger, supergraph, buildService, limits });
-  const graphql = graphqlRoute(apollo, strategy);
+  const graphql = graphqlRoute(apollo, strategy, config.authTrace ? config.authMode : undefined);
   const oidc = oidcSignIn(config, strategy, store, logger);
 
   const app = serviceApp({
@@ -137,15 +139,19 @@ async function openAuth(config: GatewayConfig, logger: Logger, metrics: GatewayM
   return { keys, store, strategy };
 }
 
-/** /graphql: 503 GATEWAY_NOT_READY until Apollo Server has started over the first supergraph, then each request authenticated once. */
-function graphqlRoute(apollo: ApolloServer<GatewayContext>, strategy: GatewayAuthStrategy) {
+/**
+ * /graphql: 503 GATEWAY_NOT_READY until Apollo Server has started over the first supergraph, then each
+ * request authenticated once. `tracedMode`: AUTH_TRACE is on, each request gets an auth trace.
+ */
+function graphqlRoute(apollo: ApolloServer<GatewayContext>, strategy: GatewayAuthStrategy, tracedMode?: string) {
   let handler: RequestHandler | undefined;
   const ready = apollo.start().then(() => {
     handler = graphqlHandler(apollo, async (req, _res, request) => {
       const cost = emptyAuthCost();
       const caller = await strategy.authenticate(req, cost);
       request.authenticated(caller.identity, caller.sessionId);
-      return { caller, cost, request };
+      const trace = tracedMode === undefined ? undefined : new AuthTraceRecorder(tracedMode, caller.identity, cost.storeReads);
+      return { caller, cost, request, trace };
     });
   });
   // A start that fails (the gateway was closed while waiting) is reported by `ready`.
@@ -190,12 +196,22 @@ function gatewayApollo({ config, logger, supergraph, buildService, limits }: Gat
     policies: createPolicyRegistry(POLICIES, (message) => logger.warn(message)),
     identityOf: (context) => (context as GatewayContext).caller.identity,
     logger,
-    onDenied: (directive, coordinate, context) => (context as GatewayContext).request?.deny(directive, coordinate),
+    onDenied: (directive, coordinate, context) => {
+      (context as GatewayContext).request?.deny(directive, coordinate);
+      (context as GatewayContext).trace?.denied(directive, coordinate);
+    },
+    ...(config.authTrace ? { onWithheld: (coordinate: string, path: (string | number)[], context: unknown) => (context as GatewayContext).trace?.withheldAt(coordinate, path) } : {}),
   });
   // @apollo/gateway 2.14 otherwise sends usage telemetry to Apollo and probes
   // cloud metadata endpoints at construction: a gateway does not phone home.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
-  const gateway = new ApolloGateway({ logger: apolloLogger(logger), supergraphSdl: authorization.supergraphManager(supergraph), buildService });
+  const gateway = new ApolloGateway({
+    logger: apolloLogger(logger),
+    supergraphSdl: authorization.supergraphManager(supergraph),
+    buildService,
+    // The plan of each traced request, for the playground's second tab.
+    ...(config.authTrace ? { experimental_didResolveQueryPlan: tracePlan } : {}),
+  });
   return new ApolloServer<GatewayContext>({
     gateway: authorization.gateway(gateway),
     // The playground needs introspection for its docs and autocompletion:
@@ -206,7 +222,7 @@ function gatewayApollo({ config, logger, supergraph, buildService, limits }: Gat
     ...apolloDefaults<GatewayContext>({
       logger,
       production: config.production,
-      plugins: [limits.plugin, ...(config.production ? [] : [authCostExtension()])],
+      plugins: [limits.plugin, ...(config.production ? [] : [authCostExtension()]), ...(config.authTrace ? [authTraceExtension()] : [])],
     }),
   });
 }

@@ -14,11 +14,13 @@ import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { GraphQLDataSourceRequestKind, type GraphQLDataSourceProcessOptions } from '@apollo/gateway/dist/datasources/types.js';
 import type { Caller, IdentityPropagation } from '../shared/auth-modes/contract.js';
 import { addSubgraphCost, type AuthCost } from '../shared/observability/auth-cost.js';
+import type { AuthTraceRecorder } from '../shared/observability/auth-trace.js';
 import type { Logger } from '../shared/observability/logger.js';
 import type { GatewayMetrics } from '../shared/observability/metrics.js';
 import type { RequestRecord } from '../shared/observability/request-record.js';
 import { childTraceparent, newRequestId, newTrace, REQUEST_ID_HEADER, TRACEPARENT_HEADER } from '../shared/observability/trace-context.js';
 import { AUTH_COST_HEADER } from '@fedgw/subgraph-kit';
+import { carrierNote, followFetch, traceFetch } from './auth-trace.js';
 
 /**
  * Headers that carry identity. The gateway deletes all of them from every
@@ -35,6 +37,8 @@ export interface GatewayContext {
   cost: AuthCost;
   /** The client request's id, trace and record (shared/observability/request-record.ts). */
   request?: RequestRecord;
+  /** With AUTH_TRACE on: how identity travelled for this request (shared/observability/auth-trace.ts). */
+  trace?: AuthTraceRecorder;
 }
 
 export interface DataSourceObservability {
@@ -57,8 +61,14 @@ export class IdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     super({ url, fetcher: fetch as unknown as Fetcher });
   }
 
+  override process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+    // The auth trace, when this request has one (gateway/auth-trace.ts).
+    const traced = traceFetch(options, this.subgraphName);
+    return traced ? followFetch(traced, this.timedProcess(options)) : this.timedProcess(options);
+  }
+
   /** Times each fetch of a client operation, per subgraph (the identity header included). */
-  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+  private async timedProcess(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
     if (!this.observability || options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return super.process(options);
     const done = this.observability.metrics.subgraphFetch(this.subgraphName);
     try {
@@ -91,7 +101,7 @@ export class IdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       headers.set(TRACEPARENT_HEADER, childTraceparent(trace));
       this.observability?.logger.debug?.('subgraph fetch by the gateway', { reqId: id, traceId: trace.traceId, subgraph: this.subgraphName, kind: options.kind });
     }
-    for (const [name, value] of Object.entries(await this.propagation.headersFor(this.subgraphName, caller, cost))) {
+    for (const [name, value] of Object.entries(await this.propagation.headersFor(this.subgraphName, caller, cost, carrierNote(options)))) {
       headers.set(name, value);
     }
   }

@@ -4,9 +4,11 @@
  * playwright-core (never a downloaded browser) once per auth-mode variant:
  * it loads the page, logs in as alice, runs a query that needs her identity
  * in two subgraphs, reads the answer from the page, logs out and sees the
- * anonymous answer. Without /usr/bin/chromium the browser suite skips with a
- * printed reason locally; with CI=true it runs and fails.
+ * anonymous answer; it runs alice's and bob's deep query and reads the
+ * "How identity travelled" panel. Without /usr/bin/chromium the browser
+ * suite skips with a printed reason locally; with CI=true it runs and fails.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
@@ -20,6 +22,7 @@ import { IN_CI, modeVariants } from './helpers/modes.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import { CLIENT, startTestProvider, testClient, type TestProvider } from './helpers/oidc.js';
 import { freePort } from '../scripts/lib/local.js';
+import { DEEP_QUERY } from '../subgraphs/demo.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
@@ -35,6 +38,8 @@ const ARTIFACTS = path.resolve('test-artifacts');
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 /** `me` is resolved by the accounts subgraph, `orders` by the orders subgraph: both need alice's identity. */
 const TWO_SUBGRAPH_FIELDS = 'me { name orders { id } }';
+/** The demo's deep query (all four subgraphs), without its outer braces: PlaygroundPage.run adds its own. */
+const DEEP_FIELDS = DEEP_QUERY.trim().slice(1, -1);
 
 const hasChromium = fs.existsSync(CHROMIUM);
 /** Browser tests: skipped locally without Chromium, never skipped in CI. */
@@ -316,6 +321,66 @@ describe.each(modeVariants())('playground in Chromium, $name mode', (variant) =>
       expect([...origins]).toEqual([stack.gatewayUrl]);
     } finally {
       await playground.context.close();
+    }
+  });
+
+  inBrowser('shows how identity travelled: every subgraph hop with what carried the caller, and bob\'s withheld Product.cost', async () => {
+    const playground = await openPlayground();
+    const { page, context } = playground;
+    const panel = page.getByTestId('trace-panel');
+    try {
+      expect(await panel.getAttribute('data-state')).toBe('idle');
+      await playground.login('alice', 'wonderland');
+      const asAlice = await playground.run(DEEP_FIELDS);
+      expect(asAlice.errors).toBeUndefined();
+      // The trace is drawn in the panel, not shown in the answer; authCost stays there.
+      expect(asAlice).toHaveProperty('extensions.authCost');
+      expect(asAlice).not.toHaveProperty('extensions.authTrace');
+      await page.locator('[data-testid="trace-panel"][data-state="traced"]').waitFor();
+
+      const hops = panel.getByTestId('trace-hop');
+      const subgraphs = await hops.evaluateAll((items) => items.map((item) => item.getAttribute('data-subgraph')));
+      expect(new Set(subgraphs)).toEqual(new Set(['accounts', 'orders', 'products', 'reviews']));
+      expect(subgraphs).toHaveLength(5);
+      for (const name of ['accounts', 'orders', 'products', 'reviews']) expect(await panel.textContent()).toContain(`gateway → ${name}`);
+      if (variant.mode === 'token') {
+        // alice's id and scopes, as each subgraph's identity token says.
+        expect(await panel.getByTestId('claim-sub').allTextContents()).toEqual(Array(5).fill('sub u1'));
+        expect(await panel.getByTestId('claim-scope').allTextContents()).toEqual(Array(5).fill('scope admin'));
+        expect(await panel.getByTestId('claim-aud').allTextContents()).toEqual(subgraphs.map((name) => `aud ${name}`));
+        expect(await panel.getByTestId('trace-session').count()).toBe(0);
+      } else {
+        // The hash of the session id in the browser's cookie, and the store read each subgraph made.
+        const cookie = (await context.cookies(stack.gatewayUrl)).find((c) => c.name === 'fedgw.sid')!;
+        const sid = decodeURIComponent(cookie.value).slice(2).split('.')[0];
+        const hash = createHash('sha256').update(sid).digest('hex').slice(0, 12);
+        expect(await panel.getByTestId('trace-session').allTextContents()).toEqual(Array(5).fill(hash));
+        expect(await panel.getByTestId('trace-check').evaluateAll((items) => items.map((item) => item.getAttribute('data-store-reads')))).toEqual(Array(5).fill('1'));
+        expect(await panel.getByTestId('trace-gateway-store-reads').textContent()).toContain('1 store read');
+        expect(await panel.getByTestId('claim-sub').count()).toBe(0);
+      }
+      expect(await panel.getByTestId('trace-withheld-none').isVisible()).toBe(true);
+      await page.screenshot({ path: path.join(ARTIFACTS, `playground-trace-${slug}.png`) });
+
+      // The planner's own plan, in the second tab.
+      await panel.getByTestId('trace-tab-plan').click();
+      expect(await panel.getByTestId('trace-plan').textContent()).toContain('Fetch(service: "reviews")');
+      await panel.getByTestId('trace-tab-identity').click();
+
+      await playground.logout();
+      await playground.login('bob', 'builder');
+      const asBob = await playground.run(DEEP_FIELDS);
+      expect(asBob.errors?.map((error: any) => error.extensions?.code)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']);
+      const withheld = panel.locator('[data-testid="trace-withheld-row"][data-coordinate="Product.cost"]');
+      await withheld.waitFor();
+      expect(await withheld.textContent()).toBe('Product.cost@requiresScopesme.orders.0.items.0.product.cost');
+      if (variant.mode === 'token') expect(new Set(await panel.getByTestId('claim-sub').allTextContents())).toEqual(new Set(['sub u2']));
+
+      // Nothing came from outside the gateway.
+      const origins = new Set(playground.requests.map((request) => new URL(request.url()).origin));
+      expect([...origins]).toEqual([stack.gatewayUrl]);
+    } finally {
+      await context.close();
     }
   });
 

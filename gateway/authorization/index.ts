@@ -33,6 +33,8 @@ export interface GatewayAuthorizationOptions {
   logger: Logger;
   /** Told of each field withheld from a request, once per field (the request's record). */
   onDenied?(directive: DirectiveKind, coordinate: string, context: ExecutorRequestContext['context']): void;
+  /** Told of each response path where a withheld field is answered null (the auth trace). */
+  onWithheld?(coordinate: string, path: (string | number)[], context: ExecutorRequestContext['context']): void;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -101,7 +103,7 @@ export class GatewayAuthorization {
     // No rules; or no operation resolved (several and no operationName): the gateway answers that error itself.
     if (rules.size === 0 || !requestContext.operation) return executor(requestContext);
 
-    const { onDenied, policies, identityOf } = this.options;
+    const { onDenied, onWithheld, policies, identityOf } = this.options;
     const context = requestContext.context;
     const access = fieldAccess(rules, policies, identityOf(context), onDenied && ((directive, coordinate) => onDenied(directive, coordinate, context)));
     const fragments = requestContext.document.definitions.filter(
@@ -125,7 +127,8 @@ export class GatewayAuthorization {
       if (!result.data) return result;
     }
     const { operationName, variables } = requestContext.request;
-    const shaped = shapeResponse(schema, requestContext.document, operationName, variables, result.data ?? {}, access, filtered.typenameKey);
+    const withheld = onWithheld && ((coordinate: string, path: (string | number)[]) => onWithheld(coordinate, path, context));
+    const shaped = shapeResponse(schema, requestContext.document, operationName, variables, result.data ?? {}, access, filtered.typenameKey, withheld);
     const errors = [...(result.errors ?? []), ...shaped.errors];
     return { ...result, data: shaped.data, ...(errors.length > 0 ? { errors } : {}) };
   }

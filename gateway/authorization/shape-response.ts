@@ -3,7 +3,7 @@
  * client's original operation: null plus UNAUTHORIZED_FIELD_OR_TYPE (with
  * its path) where a field was removed, with normal null propagation.
  */
-import { execute, getNamedType, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { execute, getNamedType, responsePathAsArray, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { UNAUTHORIZED_CODE, unauthorizedError } from '@fedgw/subgraph-kit/authorization';
 import { TYPENAME_KEY, type FieldAccess } from './filter-operation.js';
 
@@ -23,6 +23,8 @@ export function shapeResponse(
   access: FieldAccess,
   /** Where filterOperation put the type names of abstract values. */
   typenameKey: string = TYPENAME_KEY,
+  /** Told of each place a field is answered null for the caller: its coordinate and response path. */
+  onWithheld?: (coordinate: string, path: (string | number)[]) => void,
 ): { data: Record<string, unknown> | null; errors: GraphQLError[] } {
   const result = execute({
     schema,
@@ -31,7 +33,10 @@ export function shapeResponse(
     variableValues: variables,
     rootValue: data,
     fieldResolver: (source: Record<string, unknown> | null | undefined, _args, _context, info) => {
-      if (!access(info.parentType.name, info.fieldName, getNamedType(info.returnType).name)) throw unauthorizedError();
+      if (!access(info.parentType.name, info.fieldName, getNamedType(info.returnType).name)) {
+        onWithheld?.(`${info.parentType.name}.${info.fieldName}`, responsePathAsArray(info.path));
+        throw unauthorizedError();
+      }
       return source?.[info.path.key as string];
     },
     typeResolver: (value: Record<string, unknown> | null | undefined) => (value?.[typenameKey] ?? value?.__typename) as string | undefined,

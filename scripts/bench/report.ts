@@ -314,7 +314,7 @@ export function markdown(result: BenchResult, chartFile: string): string {
     `- **Order**: ${o.rounds} rounds; in each round, for each query, the variants one after another (${result.variants.map((v) => v.id).join(' ')}), each sample a ${o.warmupSeconds} s warm-up then ${o.durationSeconds} s measured;`,
     `  before the first round every variant and query had ${o.warmupSeconds * 2} s of warm-up. Ratios are taken within a round, so a slow minute of the shared machine moves both sides.`,
     '- **This gateway runs as in development** (`NODE_ENV` unset, as do the peers) so that `extensions.authCost` is there to count with, with `SUBGRAPH_POLL_INTERVAL=0`,',
-    '  `PLAYGROUND=false` and `ACCESS_TOKEN_TTL` of 4 h (a run outlasts the default 15 min). Session mode\'s gateway renews the idle timeout on every request',
+    '  `PLAYGROUND=false`, `AUTH_TRACE=false` (as in production) and `ACCESS_TOKEN_TTL` of 4 h (a run outlasts the default 15 min). Session mode\'s gateway renews the idle timeout on every request',
     '  (express-session `rolling`: a `touch` write per request, not counted as a read).',
     '- **Logs**: this gateway gets a silent logger (the access-line middleware still runs; no line is written), Hive Gateway logs errors only.',
     '- **Subgraph keep-alive**: the subgraph servers keep idle connections for 60 min instead of Node\'s 5 s, in every variant alike, so the idle gaps between interleaved',

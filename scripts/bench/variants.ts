@@ -187,9 +187,11 @@ export async function startVariant(def: VariantDef, options: StartOptions): Prom
     // orders has a key of its own (it may call payments), kept with the variant's other keys.
     SUBGRAPH_KEY_FILE: path.join(dir, 'subgraph-key.pem'),
     ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL_SECONDS),
-    // No background re-introspection and no playground routes in the measured process.
+    // No background re-introspection and no playground routes in the measured process;
+    // no auth trace either (off in production; authCost, which the bench counts with, stays).
     SUBGRAPH_POLL_INTERVAL: '0',
     PLAYGROUND: 'false',
+    AUTH_TRACE: 'false',
   };
   const label = (part: string) => (options.verbose ? `${def.id}:${part}` : undefined);
   const children: ChildHandle[] = [];

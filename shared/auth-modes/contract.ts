@@ -19,6 +19,7 @@ import type { Identity, Readiness, SignedInUser, SubgraphModeDefinition } from '
 import type { SigningKey } from '@fedgw/subgraph-kit/token';
 import type { GatewayConfig } from '../config/gateway.js';
 import type { AuthCost } from '../observability/auth-cost.js';
+import type { CarrierNote } from '../observability/auth-trace.js';
 import type { Logger } from '../observability/logger.js';
 import type { SharedStore } from '../store/contract.js';
 
@@ -36,8 +37,11 @@ export const ANONYMOUS: Caller = Object.freeze({ identity: null });
 
 /** What the gateway adds to one subgraph fetch so the subgraph learns who the caller is. */
 export interface IdentityPropagation {
-  /** Headers for one fetch to `subgraph` on behalf of `caller`; what it cost goes into `cost`. */
-  headersFor(subgraph: string, caller: Caller, cost?: AuthCost): Promise<Record<string, string>>;
+  /**
+   * Headers for one fetch to `subgraph` on behalf of `caller`; what it cost goes into `cost`. With the
+   * auth trace on, `trace` is told what carried the caller (never the credential itself).
+   */
+  headersFor(subgraph: string, caller: Caller, cost?: AuthCost, trace?: CarrierNote): Promise<Record<string, string>>;
 }
 
 export interface GatewayAuthStrategy {

@@ -27,6 +27,8 @@ export interface GatewayConfig extends CommonConfig {
   trustProxy: boolean | number | string | undefined;
   /** Serve the GraphQL playground on GET /graphql (browsers); off in production unless PLAYGROUND=true. */
   playground: boolean;
+  /** AUTH_TRACE: answer each GraphQL request with `extensions.authTrace`; off in production unless AUTH_TRACE=true. */
+  authTrace: boolean;
   /** PUBLIC_URL: where browsers reach the gateway (the OpenID Connect redirect URI is built on it). */
   publicUrl: string;
   /** An OpenID Connect provider: its access tokens accepted (token mode), people signed in through it (both modes). */
@@ -86,6 +88,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     subgraphPollIntervalSeconds: integer(env, 'SUBGRAPH_POLL_INTERVAL', base.production ? 0 : 10, 0, 86400),
     trustProxy: parseTrustProxy(env),
     playground: boolean(env, 'PLAYGROUND', !base.production),
+    authTrace: boolean(env, 'AUTH_TRACE', !base.production),
     oidc: parseOidc(env, publicUrl),
     hardening: parseHardening(env, base.production),
   };

@@ -48,6 +48,7 @@ describe('loadGatewayConfig', () => {
       subgraphPollIntervalSeconds: 10,
       trustProxy: undefined,
       playground: true,
+      authTrace: true,
       oidc: undefined,
       publicUrl: 'http://localhost:4000/',
       hardening: {
@@ -74,7 +75,14 @@ describe('loadGatewayConfig', () => {
     const config = loadGatewayConfig(PRODUCTION);
     expect(config.subgraphPollIntervalSeconds).toBe(0);
     expect(config.playground).toBe(false);
+    expect(config.authTrace).toBe(false);
     expect(config.hardening.introspection).toBe(false);
+  });
+
+  it('sends the auth trace in production only with AUTH_TRACE=true, and refuses another value', () => {
+    expect(loadGatewayConfig({ ...PRODUCTION, AUTH_TRACE: 'true' }).authTrace).toBe(true);
+    expect(loadGatewayConfig({ AUTH_TRACE: 'false' }).authTrace).toBe(false);
+    expect(refusedVariable({ ...PRODUCTION, AUTH_TRACE: 'yes' })).toBe('AUTH_TRACE');
   });
 
   it('lets production opt back in', () => {

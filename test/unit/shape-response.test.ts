@@ -49,6 +49,18 @@ describe('shapeResponse', () => {
     expect(result).toEqual({ data: { me: { id: 'u1', secret: null } }, errors: [[UNAUTHORIZED, ['me', 'secret']]] });
   });
 
+  it('tells onWithheld the coordinate and response path of each field it answers null', () => {
+    const withheld: [string, (string | number)[]][] = [];
+    const data = { search: [{ [TYPENAME_KEY]: 'User', id: 'u1' }, { [TYPENAME_KEY]: 'User', id: 'u2' }] };
+    shapeResponse(schema, parse('{ search { ... on User { id secret } } }'), undefined, undefined, data, denying('User.secret'), TYPENAME_KEY, (coordinate, path) =>
+      withheld.push([coordinate, path]),
+    );
+    expect(withheld).toEqual([
+      ['User.secret', ['search', 0, 'secret']],
+      ['User.secret', ['search', 1, 'secret']],
+    ]);
+  });
+
   it('uses the response keys of aliased fields', () => {
     const result = shape('{ who: me { key: id hidden: secret } }', { who: { key: 'u1' } }, denying('User.secret'));
     expect(result).toEqual({ data: { who: { key: 'u1', hidden: null } }, errors: [[UNAUTHORIZED, ['who', 'hidden']]] });

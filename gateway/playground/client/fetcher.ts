@@ -2,9 +2,10 @@
  * GraphiQL's fetcher: every request goes to the gateway's own /graphql with
  * the playground's credential. A refused or vanished credential becomes the
  * panel's "logged out" state and a plain explanation in the result pane,
- * instead of a raw 401.
+ * instead of a raw 401. Each answer's auth trace goes to the trace panel.
  */
 import type { PlaygroundAuth } from './auth.js';
+import type { TraceStore } from './trace.js';
 
 interface FetcherParams {
   query: string;
@@ -12,13 +13,13 @@ interface FetcherParams {
   variables?: unknown;
 }
 
-type Result = { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+type Result = { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[]; extensions?: Record<string, unknown> };
 
 function hasHeader(headers: Record<string, unknown> | undefined, name: string): boolean {
   return Object.keys(headers ?? {}).some((key) => key.toLowerCase() === name);
 }
 
-export function gatewayFetcher(auth: PlaygroundAuth) {
+export function gatewayFetcher(auth: PlaygroundAuth, traces: TraceStore) {
   return async (params: FetcherParams, options?: { headers?: Record<string, unknown> }): Promise<Result> => {
     // Headers typed into GraphiQL's header editor win over the panel's credential.
     const userHeaders = Object.fromEntries(Object.entries(options?.headers ?? {}).map(([key, value]) => [key, String(value)]));
@@ -27,6 +28,7 @@ export function gatewayFetcher(auth: PlaygroundAuth) {
 
     const response = await auth.post('/graphql', params, userHeaders);
     const body = (await response.json().catch(() => null)) as Result | null;
+    traces.take(params.operationName, response.status, body);
 
     if (response.status === 401 && usedPanelCredential) {
       const code = body?.errors?.[0]?.extensions?.code;

@@ -8,7 +8,8 @@
  *   const answer = await context.downstream.fetch('payments', `${paymentsUrl}/payments/${order.id}`);
  *   const entry = await kit.downstream(req.headers, cost).fetch('ledger', `${ledgerUrl}/ledger/${id}`); // a downstream service, a hop further
  */
-import { addCost, AUTH_COST_HEADER, parseSubgraphCost, type SubgraphCost } from './auth-cost.js';
+import { addCost, AUTH_COST_HEADER, emptySubgraphCost, parseSubgraphCost, type SubgraphCost } from './auth-cost.js';
+import { noteHop, type DownstreamHop } from './auth-hops.js';
 import { AuthError } from './errors.js';
 import type { RequestHeaders } from './headers.js';
 import type { CallerForwarding } from './modes/contract.js';
@@ -38,12 +39,34 @@ export interface DownstreamCalls {
   fetch(service: string, url: string, init?: DownstreamInit): Promise<Response>;
 }
 
-export function downstreamCalls(authenticator: CallerForwarding, services: readonly string[], headers: RequestHeaders, cost: SubgraphCost, onCost?: () => void): DownstreamCalls {
+export function downstreamCalls(
+  authenticator: CallerForwarding,
+  services: readonly string[],
+  headers: RequestHeaders,
+  cost: SubgraphCost,
+  onCost?: () => void,
+  /** Where each call is noted for `x-auth-hops` (auth-hops.ts), when the subgraph reports it. */
+  hops?: DownstreamHop[],
+): DownstreamCalls {
   return {
     async fetch(service, url, init = {}) {
       // A programming error, not a caller's: the service must be declared (the gateway's list says the same).
       if (!services.includes(service)) throw new TypeError(`${JSON.stringify(service)} is not among this service's downstream services (${services.join(', ') || 'none'})`);
-      const credentials = await authenticator.credentialsFor(headers, service, cost, traceOf(init.headers));
+      const started = performance.now();
+      // This call's own share, kept apart so concurrent calls do not mix in its hop.
+      const share = emptySubgraphCost();
+      const done = (status: number) => {
+        addCost(cost, share);
+        if (hops) noteHop(hops, { service, status, ms: performance.now() - started, cost: share });
+        onCost?.();
+      };
+      let credentials: Record<string, string>;
+      try {
+        credentials = await authenticator.credentialsFor(headers, service, share, traceOf(init.headers));
+      } catch (error) {
+        done(0);
+        throw error;
+      }
       cost.downstreamCalls++;
       let response: Response;
       try {
@@ -54,12 +77,11 @@ export function downstreamCalls(authenticator: CallerForwarding, services: reado
           signal: AbortSignal.timeout(init.timeoutMs ?? DEFAULT_TIMEOUT_MS),
         });
       } catch (error) {
+        done(0);
         throw new AuthError('DOWNSTREAM_UNAVAILABLE', `${service} did not answer`, { cause: error });
-      } finally {
-        onCost?.();
       }
-      addCost(cost, parseSubgraphCost(response.headers.get(AUTH_COST_HEADER)));
-      onCost?.();
+      addCost(share, parseSubgraphCost(response.headers.get(AUTH_COST_HEADER)));
+      done(response.status);
       return response;
     },
   };

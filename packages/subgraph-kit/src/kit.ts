@@ -12,6 +12,7 @@
  */
 import type { JSONWebKeySet } from 'jose';
 import { emptySubgraphCost, type SubgraphCost } from './auth-cost.js';
+import type { DownstreamHop } from './auth-hops.js';
 import { downstreamCalls, type DownstreamCalls } from './downstream-calls.js';
 import { defineConfig, type SubgraphKitConfig, type SubgraphKitSettings } from './config.js';
 import type { RequestHeaders } from './headers.js';
@@ -24,10 +25,13 @@ import type { Readiness } from './readiness.js';
 export interface IdentitySource {
   /** The caller, null when anonymous; rejects with AuthError to refuse the request. */
   identify(headers: RequestHeaders, cost?: SubgraphCost): Promise<Identity | null>;
-  /** Outside production the adapters answer each request with `x-auth-cost` (auth-cost.ts). */
+  /** Outside production the adapters answer each request with `x-auth-cost` (auth-cost.ts) and `x-auth-hops` (auth-hops.ts). */
   readonly reportsCost: boolean;
-  /** Calls to downstream services on behalf of the caller of the request with `headers` (identified first). `onCost`: the cost changed. */
-  downstream?(headers: RequestHeaders, cost: SubgraphCost, onCost?: () => void): DownstreamCalls;
+  /**
+   * Calls to downstream services on behalf of the caller of the request with `headers` (identified first).
+   * `onCost`: the cost changed; `hops`: where each call is noted, when the adapter reports them.
+   */
+  downstream?(headers: RequestHeaders, cost: SubgraphCost, onCost?: () => void, hops?: DownstreamHop[]): DownstreamCalls;
 }
 
 export interface SubgraphKit extends IdentitySource {
@@ -36,7 +40,7 @@ export interface SubgraphKit extends IdentitySource {
   readiness(): Promise<Readiness>;
   /** Releases what the mode opened (the store connection). */
   close(): Promise<void>;
-  downstream(headers: RequestHeaders, cost: SubgraphCost, onCost?: () => void): DownstreamCalls;
+  downstream(headers: RequestHeaders, cost: SubgraphCost, onCost?: () => void, hops?: DownstreamHop[]): DownstreamCalls;
   /**
    * Token mode, with `downstream` services: this subgraph's public key set.
    * Serve it at GET /.well-known/jwks.json: the gateway checks the subgraph's
@@ -70,7 +74,7 @@ export async function createSubgraphKit(config: SubgraphKitConfig | SubgraphKitS
     config: validated,
     reportsCost: !validated.production,
     identify: (headers, cost = emptySubgraphCost()) => authenticator.identify(headers, cost),
-    downstream: (headers, cost, onCost) => downstreamCalls(authenticator, validated.downstream, headers, cost, onCost),
+    downstream: (headers, cost, onCost, hops) => downstreamCalls(authenticator, validated.downstream, headers, cost, onCost, hops),
     jwks: authenticator.jwks,
     readiness: () => authenticator.readiness(),
     close: () => (closed ??= authenticator.close()),

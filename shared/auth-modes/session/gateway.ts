@@ -7,7 +7,7 @@ import type { Request } from 'express';
 import session from 'express-session';
 import { isLive, newSessionAuth, SESSION_ID_HEADER } from '@fedgw/subgraph-kit/session';
 import type { GatewayConfig } from '../../config/gateway.js';
-import type { Logger } from '../../observability/logger.js';
+import { shortHash, type Logger } from '../../observability/logger.js';
 import { ANONYMOUS, type Caller, type GatewayAuthStrategy, type GatewayModeContext, type IdentityPropagation } from '../contract.js';
 import { indexProviderSignIn, takeProviderSignIns } from '../provider-sign-ins.js';
 
@@ -92,10 +92,12 @@ async function sessionCaller(req: Request): Promise<Caller> {
   return { identity: auth.identity, sessionId: req.sessionID };
 }
 
-/** Only the session id travels; an anonymous caller sends nothing. */
+/** Only the session id travels; an anonymous caller sends nothing. The trace sees only its hash. */
 const sessionPropagation: IdentityPropagation = {
-  async headersFor(_subgraph, caller): Promise<Record<string, string>> {
-    return caller.sessionId ? { [SESSION_ID_HEADER]: caller.sessionId } : {};
+  async headersFor(_subgraph, caller, _cost, trace): Promise<Record<string, string>> {
+    if (!caller.sessionId) return {};
+    trace?.carried({ via: 'session-id', session: shortHash(caller.sessionId) });
+    return { [SESSION_ID_HEADER]: caller.sessionId };
   },
 };
 

@@ -3,8 +3,9 @@
  * reused until shortly before it expires, so a query with many fetches
  * signs at most once per subgraph and a busy caller once per token lifetime.
  */
-import { mintIdentityToken, type MintedToken } from '@fedgw/subgraph-kit/token';
+import { mintIdentityToken, type MintedIdentityToken } from '@fedgw/subgraph-kit/token';
 import type { AuthCost } from '../../observability/auth-cost.js';
+import type { CarrierNote } from '../../observability/auth-trace.js';
 import type { Caller, IdentityPropagation, PropagationObserver, SigningKeys } from '../contract.js';
 
 export interface TokenPropagationOptions {
@@ -27,7 +28,7 @@ export function tokenPropagation(options: TokenPropagationOptions): TokenPropaga
   const maxCached = options.maxCachedTokens ?? 10_000;
   // Refresh a little before expiry so a token never arrives expired.
   const refreshMargin = Math.min(10, Math.floor(options.ttlSeconds / 4));
-  const cache = new Map<string, Promise<MintedToken>>();
+  const cache = new Map<string, Promise<MintedIdentityToken>>();
 
   const mint = (key: string, subgraph: string, caller: Caller, cost?: AuthCost) => {
     const minting = mintIdentityToken(options.keys.current, {
@@ -45,7 +46,8 @@ export function tokenPropagation(options: TokenPropagationOptions): TokenPropaga
     return minting;
   };
 
-  async function tokenFor(subgraph: string, caller: Caller, cost?: AuthCost): Promise<string> {
+  /** `trace`: told whether the token was signed now or reused, and its claims (never the token). */
+  async function tokenFor(subgraph: string, caller: Caller, cost?: AuthCost, trace?: CarrierNote): Promise<string> {
     const identity = caller.identity;
     // Per sign-in too: the token carries its sid, which a token exchange checks against revocations.
     const key = `${subgraph}\0${identity?.kind ?? ''}\0${identity?.id ?? ''}\0${identity?.scopes.join(' ') ?? ''}\0${caller.sid ?? ''}`;
@@ -55,17 +57,20 @@ export function tokenPropagation(options: TokenPropagationOptions): TokenPropaga
       if (minted && minted.expiresAt - refreshMargin > Math.floor(Date.now() / 1000)) {
         if (cost) cost.tokenCacheHits++;
         options.observer?.tokenCacheHit(subgraph);
+        trace?.carried({ via: 'identity-token', token: 'cached', claims: minted.claims });
         return minted.token;
       }
-      if (cache.get(key) !== cached) return tokenFor(subgraph, caller, cost);
+      if (cache.get(key) !== cached) return tokenFor(subgraph, caller, cost, trace);
       cache.delete(key);
     }
-    return (await mint(key, subgraph, caller, cost)).token;
+    const minted = await mint(key, subgraph, caller, cost);
+    trace?.carried({ via: 'identity-token', token: 'signed', claims: minted.claims });
+    return minted.token;
   }
 
   return {
-    async headersFor(subgraph, caller, cost) {
-      return { authorization: `Bearer ${await tokenFor(subgraph, caller, cost)}` };
+    async headersFor(subgraph, caller, cost, trace) {
+      return { authorization: `Bearer ${await tokenFor(subgraph, caller, cost, trace)}` };
     },
     forget(id) {
       const marker = `\0user\0${id}\0`;

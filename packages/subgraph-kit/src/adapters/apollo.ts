@@ -12,6 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTH_COST_HEADER, emptySubgraphCost, formatSubgraphCost, type SubgraphCost } from '../auth-cost.js';
+import { AUTH_HOPS_HEADER, formatHops, type DownstreamHop } from '../auth-hops.js';
 import { AuthError, toGraphQLError } from '../errors.js';
 import type { Identity } from '../identity.js';
 import type { DownstreamCalls } from '../downstream-calls.js';
@@ -37,13 +38,17 @@ export function kitContext<Args extends NodeContextArgs = NodeContextArgs, Extra
 ): (args: Args) => Promise<IdentityContext & Extra> {
   return async (args) => {
     const cost = emptySubgraphCost();
+    // The calls to downstream services, for the gateway's auth trace (auth-hops.ts): only when reported.
+    const hops: DownstreamHop[] | undefined = kit.reportsCost ? [] : undefined;
     // The gateway adds this up per client request (auth-cost.ts); a downstream call during execution adds to it.
     const report = () => {
-      if (kit.reportsCost && !args.res.headersSent) args.res.setHeader(AUTH_COST_HEADER, formatSubgraphCost(cost));
+      if (!hops || args.res.headersSent) return;
+      args.res.setHeader(AUTH_COST_HEADER, formatSubgraphCost(cost));
+      if (hops.length > 0) args.res.setHeader(AUTH_HOPS_HEADER, formatHops(hops));
     };
     try {
       const identity = await kit.identify(args.req.headers, cost);
-      const downstream = kit.downstream?.(args.req.headers, cost, report);
+      const downstream = kit.downstream?.(args.req.headers, cost, report, hops);
       const extra = options.context ? await options.context({ ...args, identity, cost, downstream }) : ({} as Extra);
       return { ...extra, identity, ...(downstream ? { downstream } : {}) };
     } catch (error) {

@@ -32,18 +32,45 @@ export interface MintedToken {
   expiresAt: number;
 }
 
-export async function mintIdentityToken(key: SigningKey, options: MintOptions): Promise<MintedToken> {
-  const now = Math.floor(Date.now() / 1000);
-  const expiresAt = now + options.ttlSeconds;
-  const jwt = new SignJWT({ scope: options.identity?.scopes.join(' ') ?? '', ...(options.sid !== undefined ? { sid: options.sid } : {}) })
+/** A minted identity token, with what it says for the gateway's auth trace: never the token itself or its signature. */
+export interface MintedIdentityToken extends MintedToken {
+  claims: MintedClaims;
+}
+
+/** An identity token's claims (`sid` aside) and the id of the key that signed it. */
+export interface MintedClaims {
+  iss: string;
+  aud: string;
+  /** Absent: an anonymous caller. */
+  sub?: string;
+  scope: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  kid: string;
+}
+
+export async function mintIdentityToken(key: SigningKey, options: MintOptions): Promise<MintedIdentityToken> {
+  const iat = Math.floor(Date.now() / 1000);
+  const claims: MintedClaims = {
+    iss: options.issuer,
+    aud: options.audience,
+    ...(options.identity ? { sub: options.identity.id } : {}),
+    scope: options.identity?.scopes.join(' ') ?? '',
+    iat,
+    exp: iat + options.ttlSeconds,
+    jti: randomUUID(),
+    kid: key.kid,
+  };
+  const jwt = new SignJWT({ scope: claims.scope, ...(options.sid !== undefined ? { sid: options.sid } : {}) })
     .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: IDENTITY_TOKEN_TYP })
-    .setIssuer(options.issuer)
-    .setAudience(options.audience)
-    .setIssuedAt(now)
-    .setExpirationTime(expiresAt)
-    .setJti(randomUUID());
-  if (options.identity) jwt.setSubject(options.identity.id);
-  return { token: await jwt.sign(key.privateKey), expiresAt };
+    .setIssuer(claims.iss)
+    .setAudience(claims.aud)
+    .setIssuedAt(iat)
+    .setExpirationTime(claims.exp)
+    .setJti(claims.jti);
+  if (claims.sub !== undefined) jwt.setSubject(claims.sub);
+  return { token: await jwt.sign(key.privateKey), expiresAt: claims.exp, claims };
 }
 
 export interface VerifierOptions {
