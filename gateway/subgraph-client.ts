@@ -19,6 +19,7 @@ import type { GatewayMetrics } from '../shared/observability/metrics.js';
 import type { RequestRecord } from '../shared/observability/request-record.js';
 import { childTraceparent, newRequestId, newTrace, REQUEST_ID_HEADER, TRACEPARENT_HEADER } from '../shared/observability/trace-context.js';
 import { AUTH_COST_HEADER } from '@fedgw/subgraph-kit';
+import { errorFromAnswer, failedFetchAnswer, jsonBody, unavailableOnThrow } from './subgraph-failure.js';
 
 /**
  * Headers that carry identity. The gateway deletes all of them from every
@@ -54,21 +55,35 @@ export class IdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     // honours the subgraph's Keep-Alive timeout hint, so an idle connection is
     // dropped before the server closes it (no "socket hang up" on reuse,
     // apollographql/federation#2313), and it costs less per fetch.
-    super({ url, fetcher: fetch as unknown as Fetcher });
+    // A fetch that gets no answer at all is a SubgraphUnavailableError (./subgraph-failure.ts).
+    super({ url, fetcher: unavailableOnThrow(fetch as unknown as Fetcher) });
   }
 
-  /** Times each fetch of a client operation, per subgraph (the identity header included). */
+  /**
+   * Times each fetch of a client operation, per subgraph (the identity header included). A failed
+   * one answers SUBGRAPH_UNAVAILABLE at the fields it was for, or the subgraph's own errors
+   * (./subgraph-failure.ts); the gateway's own fetches (schema loading) still throw.
+   */
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
-    if (!this.observability || options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return super.process(options);
-    const done = this.observability.metrics.subgraphFetch(this.subgraphName);
+    if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return super.process(options);
+    const done = this.observability?.metrics.subgraphFetch(this.subgraphName);
     try {
       const response = await super.process(options);
-      done(false);
+      done?.(false);
       return response;
     } catch (error) {
-      done(true);
-      throw error;
+      done?.(true);
+      return failedFetchAnswer(this.subgraphName, options, options.context.request, error);
     }
+  }
+
+  /** A non-2xx answer: never Apollo's default, which puts the subgraph's URL in the error. */
+  override errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]) {
+    return errorFromAnswer(response);
+  }
+
+  override parseBody(response: Parameters<RemoteGraphQLDataSource['parseBody']>[0]) {
+    return jsonBody(response);
   }
 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
