@@ -19,6 +19,7 @@ import type { GatewayMetrics } from '../shared/observability/metrics.js';
 import type { RequestRecord } from '../shared/observability/request-record.js';
 import { childTraceparent, newRequestId, newTrace, REQUEST_ID_HEADER, TRACEPARENT_HEADER } from '../shared/observability/trace-context.js';
 import { AUTH_COST_HEADER } from '@fedgw/subgraph-kit';
+import { withRequestProofs, type ProofSigner } from '@fedgw/subgraph-kit/request-proof';
 import { errorFromAnswer, failedFetchAnswer, jsonBody, unavailableOnThrow } from './subgraph-failure.js';
 
 /**
@@ -50,13 +51,17 @@ export class IdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     private readonly propagation: IdentityPropagation,
     private readonly gatewayCaller: Caller,
     private readonly observability?: DataSourceObservability,
+    /** Request binding (REQUEST_BINDING=on): every fetch carries a request proof, signed here. */
+    binding?: ProofSigner,
   ) {
     // Node's own fetch (undici) instead of the default make-fetch-happen: it
     // honours the subgraph's Keep-Alive timeout hint, so an idle connection is
     // dropped before the server closes it (no "socket hang up" on reuse,
     // apollographql/federation#2313), and it costs less per fetch.
     // A fetch that gets no answer at all is a SubgraphUnavailableError (./subgraph-failure.ts).
-    super({ url, fetcher: unavailableOnThrow(fetch as unknown as Fetcher) });
+    const network = unavailableOnThrow(fetch as unknown as Fetcher);
+    // The proof is made from the exact body and headers sent, so it is signed last, in the fetcher.
+    super({ url, fetcher: binding ? withRequestProofs(network, subgraphName, binding) : network });
   }
 
   /**

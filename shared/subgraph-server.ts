@@ -116,7 +116,8 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
       return { ready: store.ok, details: { subgraph: definition.name, store } };
     },
     unlogged: kit.jwks ? [jwksRoute(kit.jwks)] : [],
-    routes: [use('/graphql', express.json({ limit: '1mb' }), graphql)],
+    // The body's bytes are kept: with request binding on, the request proof covers them.
+    routes: [use('/graphql', express.json({ limit: '1mb', verify: keepRawBody }), graphql)],
   });
 
   const running = await listen(app, config.port);
@@ -137,6 +138,10 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
       await release();
     },
   };
+}
+
+function keepRawBody(req: Request, _res: unknown, body: Buffer): void {
+  (req as Request & { rawBody?: Buffer }).rawBody = body;
 }
 
 /** A session id is a credential: only its hash is logged, to correlate with the gateway's line. */

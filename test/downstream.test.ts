@@ -30,12 +30,12 @@ import {
 import { loadSigningKeys } from '../gateway/auth/signing-keys.js';
 import { PAYMENT_QUERY } from '../subgraphs/demo.js';
 import { Client, send } from './helpers/http.js';
-import { modeVariants } from './helpers/modes.js';
+import { modeVariantsWithBinding } from './helpers/modes.js';
 import { launchStack, type Launched } from './helpers/stack.js';
 
 const JWT = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/;
 
-describe.each(modeVariants())('gateway → orders → payments, $name mode', (variant) => {
+describe.each(modeVariantsWithBinding())('gateway → orders → payments, $name mode', (variant) => {
   let stack: Launched;
   let paymentsUrl: string;
 
