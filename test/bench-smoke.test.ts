@@ -177,6 +177,8 @@ describe('the benchmark, in a smoke run', () => {
       // What request binding costs, per query: (b) against (t) (figures only; their size is the real run's business).
       expect(bindingCost(result).map((cost) => [cost.query.id, cost.fetches])).toEqual(QUERY_IDS.map((id) => [id, row('b', id).probe.subgraphFetches]));
       expect(markdown).toContain('What request binding costs per subgraph fetch');
+      expect(result.proofCost?.mintMs).toBeGreaterThan(0);
+      expect(result.proofCost?.verifyMs).toBeGreaterThan(0);
       expect(markdown).toContain('@graphql-hive/gateway-runtime 2.');
       const svg = fs.readFileSync(written.chartFile, 'utf8');
       expect(svg.startsWith('<svg')).toBe(true);

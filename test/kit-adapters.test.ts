@@ -190,7 +190,7 @@ describe.each([
   /** A request as the gateway makes it: the identity token and a proof for this body. */
   const bound = async (body: string) => {
     const credential = await token('widgets', { id: 'u1', scopes: [] });
-    const proof = await mintRequestProof({ kid: keys.kid, privateKey: keys.privateKey }, { issuer: keys.issuer, audience: 'widgets', method: 'POST', path: '/graphql', body, credential });
+    const proof = mintRequestProof({ kid: keys.kid, privateKey: keys.privateKey }, { issuer: keys.issuer, audience: 'widgets', method: 'POST', path: '/graphql', body, credential });
     return { authorization: `Bearer ${credential}`, ...proof };
   };
 

@@ -108,6 +108,13 @@ function bindingCostSection(result: BenchResult): string[] {
     '| --- | ---: | ---: | ---: |',
     ...costs.map((c) => `| ${c.query.short} | ${c.fetches} | ${signed(c.gatewayMsPerFetch)} | ${signed(c.subgraphsMsPerFetch)} |`),
     '',
+    ...(result.proofCost
+      ? [
+          `In isolation (scripts/bench/proof-cost.ts, ${result.proofCost.proofs} proofs in one process, nothing else around them): ${fixed(result.proofCost.mintMs, 3)} ms CPU to sign one`,
+          `at the gateway, ${fixed(result.proofCost.verifyMs, 3)} ms to check one at a subgraph (signature, body digest, credential hash, seen id).`,
+          '',
+        ]
+      : []),
   ];
 }
 
@@ -154,6 +161,9 @@ export function consoleTable(result: BenchResult): string {
   lines.push('');
   for (const answer of result.answers) {
     if (answer.query.expected) lines.push(`${answer.query.id}: every variant answered ${answer.bytes} bytes, SHA-256 ${answer.sha256}${answer.expected ? ' = the expected response' : ' ≠ the expected response'}`);
+  }
+  if (result.proofCost) {
+    lines.push(`request proof in isolation: ${fixed(result.proofCost.mintMs, 3)} ms CPU to sign (gateway), ${fixed(result.proofCost.verifyMs, 3)} ms to check (subgraph), over ${result.proofCost.proofs} proofs`);
   }
   for (const cost of bindingCost(result)) {
     lines.push(`request binding, ${cost.query.short}: ${signed(cost.gatewayMsPerFetch)} ms gateway CPU and ${signed(cost.subgraphsMsPerFetch)} ms subgraph CPU per fetch ((b) − (t), ${cost.fetches} fetches/request)`);

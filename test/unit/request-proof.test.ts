@@ -96,7 +96,7 @@ describe('createRequestProofVerifier', () => {
   });
   const body = JSON.stringify({ query: '{ me { id } }' });
   const request = async (headers: Record<string, string> = {}) => {
-    const proof = await mintRequestProof(key, { issuer, audience: 'orders', method: 'POST', path: '/graphql', body, credential: 'token' });
+    const proof = mintRequestProof(key, { issuer, audience: 'orders', method: 'POST', path: '/graphql', body, credential: 'token' });
     return { method: 'POST', path: '/graphql', body, headers: { authorization: 'Bearer token', ...proof, ...headers } };
   };
   const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: AuthError) => error.code);
