@@ -114,8 +114,8 @@ const nodeKeys = new WeakMap<CryptoKey, KeyObject>();
 
 /**
  * A compact JWS (RFC 7515) signed with node:crypto's synchronous Ed25519:
- * the gateway signs one per fetch, and jose's WebCrypto path costs about
- * four times the CPU (and a thread-pool hop). Verification stays jose's.
+ * the gateway signs one per fetch, and jose's WebCrypto path costs two to
+ * three times the CPU (and a thread-pool hop). Verification stays jose's.
  */
 function signJws(key: SigningKey, payload: Record<string, unknown>): string {
   let privateKey = nodeKeys.get(key.privateKey);
