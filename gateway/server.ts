@@ -73,8 +73,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const metrics = createGatewayMetrics({ processMetrics: options.processMetrics });
   const { keys, store, strategy } = await openAuth(config, logger, metrics, options.strategy);
   const gatewayCaller: Caller = { identity: gatewayIdentity(config) };
+  const binding = config.requestBinding ? { issuer: config.gatewayIssuer, key: () => keys.current } : undefined;
   const buildService = ({ name, url }: { name: string; url?: string }) =>
-    new IdentityDataSource(name, url!, strategy.propagation, gatewayCaller, { metrics, logger });
+    new IdentityDataSource(name, url!, strategy.propagation, gatewayCaller, { metrics, logger }, binding);
   const supergraph = new LiveSupergraph({
     subgraphsFile: config.subgraphsFile,
     logger,

@@ -20,7 +20,9 @@ import type { GatewayMetrics } from '../shared/observability/metrics.js';
 import type { RequestRecord } from '../shared/observability/request-record.js';
 import { childTraceparent, newRequestId, newTrace, REQUEST_ID_HEADER, TRACEPARENT_HEADER } from '../shared/observability/trace-context.js';
 import { AUTH_COST_HEADER } from '@fedgw/subgraph-kit';
+import { withRequestProofs, type ProofSigner } from '@fedgw/subgraph-kit/request-proof';
 import { carrierNote, followFetch, traceFetch } from './auth-trace.js';
+import { errorFromAnswer, failedFetchAnswer, jsonBody, unavailableOnThrow } from './subgraph-failure.js';
 
 /**
  * Headers that carry identity. The gateway deletes all of them from every
@@ -53,12 +55,17 @@ export class IdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     private readonly propagation: IdentityPropagation,
     private readonly gatewayCaller: Caller,
     private readonly observability?: DataSourceObservability,
+    /** Request binding (REQUEST_BINDING=on): every fetch carries a request proof, signed here. */
+    binding?: ProofSigner,
   ) {
     // Node's own fetch (undici) instead of the default make-fetch-happen: it
     // honours the subgraph's Keep-Alive timeout hint, so an idle connection is
     // dropped before the server closes it (no "socket hang up" on reuse,
     // apollographql/federation#2313), and it costs less per fetch.
-    super({ url, fetcher: fetch as unknown as Fetcher });
+    // A fetch that gets no answer at all is a SubgraphUnavailableError (./subgraph-failure.ts).
+    const network = unavailableOnThrow(fetch as unknown as Fetcher);
+    // The proof is made from the exact body and headers sent, so it is signed last, in the fetcher.
+    super({ url, fetcher: binding ? withRequestProofs(network, subgraphName, binding) : network });
   }
 
   override process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
@@ -67,18 +74,31 @@ export class IdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     return traced ? followFetch(traced, this.timedProcess(options)) : this.timedProcess(options);
   }
 
-  /** Times each fetch of a client operation, per subgraph (the identity header included). */
+  /**
+   * Times each fetch of a client operation, per subgraph (the identity header included). A failed
+   * one answers SUBGRAPH_UNAVAILABLE at the fields it was for, or the subgraph's own errors
+   * (./subgraph-failure.ts); the gateway's own fetches (schema loading) still throw.
+   */
   private async timedProcess(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
-    if (!this.observability || options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return super.process(options);
-    const done = this.observability.metrics.subgraphFetch(this.subgraphName);
+    if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return super.process(options);
+    const done = this.observability?.metrics.subgraphFetch(this.subgraphName);
     try {
       const response = await super.process(options);
-      done(false);
+      done?.(false);
       return response;
     } catch (error) {
-      done(true);
-      throw error;
+      done?.(true);
+      return failedFetchAnswer(this.subgraphName, options, options.context.request, error);
     }
+  }
+
+  /** A non-2xx answer: never Apollo's default, which puts the subgraph's URL in the error. */
+  override errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]) {
+    return errorFromAnswer(response);
+  }
+
+  override parseBody(response: Parameters<RemoteGraphQLDataSource['parseBody']>[0]) {
+    return jsonBody(response);
   }
 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {

@@ -62,6 +62,10 @@ export const PUBLIC_ERROR_STATUS = {
   /** A subgraph's field: the downstream service it called refused without a code of its own, or answered no JSON. */
   DOWNSTREAM_ERROR: 200,
 
+  // --- a subgraph that did not answer a fetch (gateway/subgraph-failure.ts) ---
+  /** Its fields are null, each error naming it (`extensions.subgraph`) at the field's path: no URL, in every environment. */
+  SUBGRAPH_UNAVAILABLE: 200,
+
   // --- readiness and the service itself -----------------------------------
   /** The gateway has not composed a supergraph yet. */
   GATEWAY_NOT_READY: 503,

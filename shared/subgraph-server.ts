@@ -107,7 +107,8 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
   const app = serviceApp({
     ...kitServiceOptions({ logger, authMode: config.authMode, metrics, metricsToken: config.metricsToken, kit, names: { subgraph: definition.name } }),
     unlogged: kit.jwks ? [jwksRoute(kit.jwks)] : [],
-    routes: [use('/graphql', express.json({ limit: '1mb' }), graphql)],
+    // The body's bytes are kept: with request binding on, the request proof covers them.
+    routes: [use('/graphql', express.json({ limit: '1mb', verify: keepRawBody }), graphql)],
   });
 
   const running = await listen(app, config.port);
@@ -115,6 +116,10 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
     await apollo.stop();
     await kit.close();
   });
+}
+
+function keepRawBody(req: Request, _res: unknown, body: Buffer): void {
+  (req as Request & { rawBody?: Buffer }).rawBody = body;
 }
 
 /** A session id is a credential: only its hash is logged, to correlate with the gateway's line. */

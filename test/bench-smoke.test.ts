@@ -1,7 +1,7 @@
 /**
  * A smoke run of `npm run bench` (a few dozen requests per sample), so the benchmark keeps working:
  * every variant — stock Apollo Gateway, Hive Gateway with and without JWT, this gateway with auth off,
- * in token mode and in session mode — starts over both graphs (the demo subgraphs and the public
+ * in token mode (with and without request binding) and in session mode — starts over both graphs (the demo subgraphs and the public
  * workload's), answers all four queries with the expected bytes under load (the heavy query's digest
  * is the Guild's expected response), and the report holds sane numbers. It asserts counts and shapes,
  * never a speed: speed is what the real run measures (bench/RESULTS.md).
@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_QUERY_EXPECTED } from '../scripts/bench/public/index.js';
-import { ratioChart, writeReport } from '../scripts/bench/report.js';
+import { bindingCost, ratioChart, writeReport } from '../scripts/bench/report.js';
 import { runBenchmark, type BenchResult, type Row } from '../scripts/bench/run.js';
 import type { QueryId, VariantId } from '../scripts/bench/variants.js';
 import { IN_CI, REDIS_URL, redisAvailable } from './helpers/modes.js';
@@ -43,11 +43,11 @@ afterAll(() => {
 });
 
 const row = (variant: VariantId, query: QueryId): Row => result.rows.find((r) => r.variant.id === variant && r.query.id === query)!;
-const APOLLO_PLANNED: VariantId[] = ['a', 'n', 't', 's', 'r'];
+const APOLLO_PLANNED: VariantId[] = ['a', 'n', 't', 'b', 's', 'r'];
 
 describe('the benchmark, in a smoke run', () => {
   it('runs every variant over both graphs, and (r) where Redis answers; a skipped variant comes with a reason', () => {
-    expect(result.variants.map((v) => v.id)).toEqual(withRedis ? ['a', 'h', 'j', 'n', 't', 's', 'r'] : ['a', 'h', 'j', 'n', 't', 's']);
+    expect(result.variants.map((v) => v.id)).toEqual(withRedis ? ['a', 'h', 'j', 'n', 't', 'b', 's', 'r'] : ['a', 'h', 'j', 'n', 't', 'b', 's']);
     if (!withRedis) expect(result.skipped).toEqual([{ variant: expect.objectContaining({ id: 'r' }), reason: expect.stringContaining('no Redis') }]);
     expect(result.queries.map((q) => q.id)).toEqual(QUERY_IDS);
     expect(result.rows).toHaveLength(result.variants.length * QUERY_IDS.length);
@@ -109,15 +109,17 @@ describe('the benchmark, in a smoke run', () => {
       const fetches = row('a', query).probe.subgraphFetches;
       // auth off: nothing at all
       expect(row('n', query).probe.authCost).toMatchObject({ tokensSigned: 0, tokenCacheHits: 0, tokensVerified: 0, verifyCacheHits: 0, storeReads: 0 });
-      // token: both caches answer every fetch, except where an identity token came up for renewal (one per subgraph
-      // per ~50 s: a slow run can catch one in this probe), which is signed once and verified by its subgraph
-      const token = row('t', query).probe.authCost!;
-      expect(token.tokensSigned + token.tokenCacheHits, query).toBe(fetches);
-      expect(token.tokensVerified + token.verifyCacheHits, query).toBe(fetches);
-      expect(token.tokensSigned, query).toBeLessThanOrEqual(4);
-      expect(token.tokensVerified, query).toBeLessThanOrEqual(fetches === 1 ? 1 : 4 * token.tokensSigned);
-      if (token.tokensSigned === 0) expect(token.tokensVerified, query).toBe(0);
-      expect(token.storeReads, query).toBe(0);
+      // token (with request binding too: the proofs are not identity tokens): both caches answer every fetch, except where an identity
+      // token came up for renewal (one per subgraph per ~50 s: a slow run can catch one in this probe), signed once and verified by its subgraph
+      for (const id of ['t', 'b'] as const) {
+        const token = row(id, query).probe.authCost!;
+        expect(token.tokensSigned + token.tokenCacheHits, query).toBe(fetches);
+        expect(token.tokensVerified + token.verifyCacheHits, query).toBe(fetches);
+        expect(token.tokensSigned, query).toBeLessThanOrEqual(4);
+        expect(token.tokensVerified, query).toBeLessThanOrEqual(fetches === 1 ? 1 : 4 * token.tokensSigned);
+        if (token.tokensSigned === 0) expect(token.tokensVerified, query).toBe(0);
+        expect(token.storeReads, query).toBe(0);
+      }
       // session: one read at the gateway and one per subgraph fetch
       for (const id of withRedis ? (['s', 'r'] as const) : (['s'] as const)) {
         expect(row(id, query).probe.authCost).toMatchObject({ tokensSigned: 0, tokensVerified: 0, storeReads: fetches + 1 });
@@ -172,6 +174,11 @@ describe('the benchmark, in a smoke run', () => {
       expect(markdown).toContain('Headline: gateway CPU per request');
       expect(markdown).toContain(TEST_QUERY_EXPECTED.sha256);
       expect(markdown).toContain('Machine and versions');
+      // What request binding costs, per query: (b) against (t) (figures only; their size is the real run's business).
+      expect(bindingCost(result).map((cost) => [cost.query.id, cost.fetches])).toEqual(QUERY_IDS.map((id) => [id, row('b', id).probe.subgraphFetches]));
+      expect(markdown).toContain('What request binding costs per subgraph fetch');
+      expect(result.proofCost?.mintMs).toBeGreaterThan(0);
+      expect(result.proofCost?.verifyMs).toBeGreaterThan(0);
       expect(markdown).toContain('@graphql-hive/gateway-runtime 2.');
       const svg = fs.readFileSync(written.chartFile, 'utf8');
       expect(svg.startsWith('<svg')).toBe(true);

@@ -42,12 +42,12 @@ import { startDownstreamService, type RunningDownstreamService } from '../shared
 import { PAYMENT_QUERY } from '../subgraphs/demo.js';
 import { ledgerService } from './fixtures/downstream/ledger.js';
 import { Client, send } from './helpers/http.js';
-import { modeVariants } from './helpers/modes.js';
+import { modeVariants, modeVariantsWithBinding } from './helpers/modes.js';
 import { launchStack, LogCapture, type Launched } from './helpers/stack.js';
 
 const JWT = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/;
 
-describe.each(modeVariants())('gateway → orders → payments, $name mode', (variant) => {
+describe.each(modeVariantsWithBinding())('gateway → orders → payments, $name mode', (variant) => {
   let stack: Launched;
   let paymentsUrl: string;
 

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEEP_QUERY } from '../subgraphs/demo.js';
 import { startStack, type Stack } from './helpers/stack.js';
-import { modeVariants } from './helpers/modes.js';
+import { modeVariantsWithBinding } from './helpers/modes.js';
 
-describe.each(modeVariants())('end to end, $name mode', (variant) => {
+describe.each(modeVariantsWithBinding())('end to end, $name mode', (variant) => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({ mode: variant.mode, env: variant.env, record: true });

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './child.js';
 import { CONCERNS } from './profile.js';
-import { DEFAULTS, type BenchResult, type Ratio, type Row } from './run.js';
+import { DEFAULTS, median, type BenchResult, type Ratio, type Row } from './run.js';
 import type { QueryDef, VariantId } from './variants.js';
 
 const PACKAGES = [
@@ -70,6 +70,54 @@ function counts(row: Row): { signed: string; verified: string; reads: string } {
   };
 }
 
+const signed = (value: number, digits = 3) => `${value >= 0 ? '+' : ''}${fixed(value, digits)}`;
+
+export interface BindingCost {
+  query: QueryDef;
+  fetches: number;
+  /** Median over the rounds of ((b) − (t)) CPU per request ÷ subgraph fetches per request. */
+  gatewayMsPerFetch: number;
+  subgraphsMsPerFetch: number;
+}
+
+/** What request binding costs per subgraph fetch: (b) against (t), round by round, for each query both ran. */
+export function bindingCost(result: BenchResult): BindingCost[] {
+  const costs: BindingCost[] = [];
+  for (const query of result.queries) {
+    const [plain, bound] = (['t', 'b'] as const).map((id) => result.rows.find((r) => r.query.id === query.id && r.variant.id === id));
+    if (!plain || !bound || bound.probe.subgraphFetches === 0) continue;
+    const fetches = bound.probe.subgraphFetches;
+    const perRound = (field: 'gatewayCpuMsPerRequest' | 'subgraphsCpuMsPerRequest') =>
+      median(bound.samples.map((sample) => (sample[field] - (plain.samples.find((s) => s.round === sample.round)?.[field] ?? NaN)) / fetches));
+    costs.push({ query, fetches, gatewayMsPerFetch: perRound('gatewayCpuMsPerRequest'), subgraphsMsPerFetch: perRound('subgraphsCpuMsPerRequest') });
+  }
+  return costs;
+}
+
+function bindingCostSection(result: BenchResult): string[] {
+  const costs = bindingCost(result);
+  if (costs.length === 0) return [];
+  return [
+    '### What request binding costs per subgraph fetch',
+    '',
+    '(b) − (t) in the same round, CPU per request divided by the subgraph fetches of one request, median over the rounds: the gateway signs one request proof',
+    'per fetch (no cache can help: each is for one request), and each subgraph checks one and keeps its id. A difference this small is within the noise of one',
+    'round on a busy machine: read the medians, and compare them with the CPU per request above.',
+    '',
+    '| query | subgraph fetches/req | gateway CPU ms per fetch | subgraphs CPU ms per fetch |',
+    '| --- | ---: | ---: | ---: |',
+    ...costs.map((c) => `| ${c.query.short} | ${c.fetches} | ${signed(c.gatewayMsPerFetch)} | ${signed(c.subgraphsMsPerFetch)} |`),
+    '',
+    ...(result.proofCost
+      ? [
+          `In isolation (scripts/bench/proof-cost.ts, ${result.proofCost.proofs} proofs in one process, nothing else around them): ${fixed(result.proofCost.mintMs, 3)} ms CPU to sign one`,
+          `at the gateway, ${fixed(result.proofCost.verifyMs, 3)} ms to check one at a subgraph (signature, body digest, credential hash, seen id).`,
+          '',
+        ]
+      : []),
+  ];
+}
+
 /** The command that reproduces a run with these settings. */
 export function commandFor(result: BenchResult): string {
   const o = result.options;
@@ -113,6 +161,12 @@ export function consoleTable(result: BenchResult): string {
   lines.push('');
   for (const answer of result.answers) {
     if (answer.query.expected) lines.push(`${answer.query.id}: every variant answered ${answer.bytes} bytes, SHA-256 ${answer.sha256}${answer.expected ? ' = the expected response' : ' ≠ the expected response'}`);
+  }
+  if (result.proofCost) {
+    lines.push(`request proof in isolation: ${fixed(result.proofCost.mintMs, 3)} ms CPU to sign (gateway), ${fixed(result.proofCost.verifyMs, 3)} ms to check (subgraph), over ${result.proofCost.proofs} proofs`);
+  }
+  for (const cost of bindingCost(result)) {
+    lines.push(`request binding, ${cost.query.short}: ${signed(cost.gatewayMsPerFetch)} ms gateway CPU and ${signed(cost.subgraphsMsPerFetch)} ms subgraph CPU per fetch ((b) − (t), ${cost.fetches} fetches/request)`);
   }
   for (const skipped of result.skipped) lines.push(`skipped ${skipped.variant.label}: ${skipped.reason}`);
   for (const target of result.targets) {
@@ -208,6 +262,7 @@ export function markdown(result: BenchResult, chartFile: string): string {
     p('', mismatched.length === 0 ? 'After the run, every variant still answered exactly as before it.' : `**Answers differ after the run:** ${mismatched.map((r) => r.variant.label).join(', ')}.`, '');
   }
 
+  p(...bindingCostSection(result));
   p(
     '### First request after login (cold caches)',
     '',
@@ -303,8 +358,8 @@ export function markdown(result: BenchResult, chartFile: string): string {
     '  (`federation-v1`: accounts, inventory, products, reviews, reproduced in scripts/bench/public/ from their Rust subgraphs: same schema, same data, same answer).',
     '- **Auth off** in the subgraphs of (a), (h), (j) and (n) is a programmatic authenticator passed to `startSubgraph`, and in this gateway\'s (n) a programmatic',
     '  strategy passed to `startGateway` (no environment variable or config value reaches either): every request is a fixed caller (alice), so every variant',
-    '  resolves exactly the same data. (t), (s), (r) run the same subgraph code with this project\'s auth in the gateway\'s mode: every subgraph fetch carries',
-    '  an identity token or a session id and is authenticated by the subgraph.',
+    '  resolves exactly the same data. (t), (b), (s), (r) run the same subgraph code with this project\'s auth in the gateway\'s mode: every subgraph fetch carries',
+    '  an identity token or a session id and is authenticated by the subgraph; in (b) also a request proof, signed per fetch and checked by the subgraph.',
     '- **Hive Gateway** runs over a supergraph composed with @apollo/composition from the same running subgraphs (their `_service { sdl }`), SECURITY specs',
     '  stripped as for (a); Node\'s HTTP server on 127.0.0.1; usage reporting, GraphiQL and the landing page off, logs at `error`, otherwise its defaults',
     '  (no JIT). (j) adds its JWT plugin (`useJWT` from @graphql-mesh/plugin-jwt-auth): the client\'s access token has the claims of this gateway\'s',
@@ -349,7 +404,7 @@ export function markdown(result: BenchResult, chartFile: string): string {
   return out.join('\n');
 }
 
-const COLORS: Record<VariantId, string> = { a: '#8c8c8c', h: '#e3a21a', j: '#b7791f', n: '#7fb3e6', t: '#2f6fbd', s: '#6a3d9a', r: '#c0392b' };
+const COLORS: Record<VariantId, string> = { a: '#8c8c8c', h: '#e3a21a', j: '#b7791f', n: '#7fb3e6', t: '#2f6fbd', b: '#1b3f73', s: '#6a3d9a', r: '#c0392b' };
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { ensurePeers, peerVersions } from './hive.js';
 import { runLoad, type LoadResult } from './load.js';
 import { extraCostByArea, extraCostByFunction, mainThreadProfile, summariseProfile, type ExtraCost, type ProfileSummary } from './profile.js';
+import { measureProofCost, type ProofCost } from './proof-cost.js';
 import { checkRedis } from './redis.js';
 import { establishedConnections } from './sockets.js';
 import {
@@ -136,6 +137,8 @@ export interface BenchResult {
   redisConnections?: { gateway: number | null; subgraphs: number | null; sameThroughout: boolean };
   targets: Target[];
   profiles: ProfileResult[];
+  /** With variant (b): one request proof's CPU in isolation (scripts/bench/proof-cost.ts). */
+  proofCost?: ProofCost;
 }
 
 /** What `npm run bench` does with no flags: about 20 minutes on a quiet two-core machine. */
@@ -375,6 +378,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       profiles.push(...forQuery);
     }
 
+    const proofCost = running.some((v) => v.def.id === 'b') ? await measureProofCost(options.requestsPerSample ? 200 : 2000) : undefined;
     const { log: _log, ...settings } = options;
     return {
       options: settings,
@@ -396,6 +400,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       redisConnections,
       targets,
       profiles,
+      ...(proofCost ? { proofCost } : {}),
     };
   } finally {
     for (const variant of running) await variant.close().catch((error: Error) => log(`closing ${variant.def.label}: ${error.message}`));

@@ -5,7 +5,8 @@
  *
  * Variants: the peers — stock Apollo Gateway, Hive Gateway without auth and
  * with its JWT plugin — and this gateway with authentication switched off,
- * in token mode, and in session mode on SQLite and on Redis. The peers and
+ * in token mode (also with request binding on: a proof signed per fetch), and
+ * in session mode on SQLite and on Redis. The peers and
  * this gateway with auth off run over subgraphs with auth switched off (a
  * fixed caller, scripts/bench/auth-off.ts); token and session mode over the
  * same subgraph code with this project's auth in the gateway's mode.
@@ -32,8 +33,8 @@ import type { GraphId, SubgraphLists, SubgraphsSpec, SubgraphStats } from './sub
 
 export type { GraphId } from './subgraphs-child.js';
 
-/** a: Apollo Gateway, h: Hive Gateway, j: Hive Gateway + JWT, n: ours with no auth, t: token, s: session/SQLite, r: session/Redis. */
-export type VariantId = 'a' | 'h' | 'j' | 'n' | 't' | 's' | 'r';
+/** a: Apollo Gateway, h: Hive Gateway, j: Hive Gateway + JWT, n: ours with no auth, t: token, b: token + request binding, s: session/SQLite, r: session/Redis. */
+export type VariantId = 'a' | 'h' | 'j' | 'n' | 't' | 'b' | 's' | 'r';
 
 export interface VariantDef {
   id: VariantId;
@@ -44,6 +45,8 @@ export interface VariantDef {
   /** Who authenticates the client: nobody, Hive's JWT plugin, or this gateway's mode. */
   auth: 'none' | 'jwt' | 'token' | 'session';
   store?: 'sqlite' | 'redis';
+  /** More settings for every process of the variant. */
+  env?: Record<string, string>;
 }
 
 export const VARIANTS: VariantDef[] = [
@@ -52,6 +55,14 @@ export const VARIANTS: VariantDef[] = [
   { id: 'j', label: '(j) Hive + JWT', description: 'Hive Gateway with its JWT plugin: an ES256 access token verified on every request, claims forwarded to subgraphs; subgraphs with auth off', kind: 'hive', auth: 'jwt' },
   { id: 'n', label: '(n) ours, auth off', description: 'this gateway with authentication switched off (a programmatic strategy), subgraphs with auth off', kind: 'ours', auth: 'none' },
   { id: 't', label: '(t) ours, token', description: 'this gateway, AUTH_MODE=token', kind: 'ours', auth: 'token' },
+  {
+    id: 'b',
+    label: '(b) ours, token + binding',
+    description: 'this gateway, AUTH_MODE=token, REQUEST_BINDING=on: a request proof signed for every subgraph fetch, checked (and its id kept) by every subgraph',
+    kind: 'ours',
+    auth: 'token',
+    env: { REQUEST_BINDING: 'on' },
+  },
   { id: 's', label: '(s) ours, session/SQLite', description: 'this gateway, AUTH_MODE=session, SESSION_STORE=sqlite:…', kind: 'ours', auth: 'session', store: 'sqlite' },
   { id: 'r', label: '(r) ours, session/Redis', description: 'this gateway, AUTH_MODE=session, SESSION_STORE=redis://…', kind: 'ours', auth: 'session', store: 'redis' },
 ];
@@ -192,6 +203,7 @@ export async function startVariant(def: VariantDef, options: StartOptions): Prom
     SUBGRAPH_POLL_INTERVAL: '0',
     PLAYGROUND: 'false',
     AUTH_TRACE: 'false',
+    ...def.env,
   };
   const label = (part: string) => (options.verbose ? `${def.id}:${part}` : undefined);
   const children: ChildHandle[] = [];

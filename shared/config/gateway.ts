@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { JWKS_MAX_AGE_SECONDS, JWKS_REFETCH_COOLDOWN_SECONDS } from '@fedgw/subgraph-kit/token';
+import { parseRequestBinding } from '@fedgw/subgraph-kit/request-proof';
 import { boolean, ConfigError, httpUrl, integer, optional, type Env } from '@fedgw/subgraph-kit';
 import { commonConfig, type CommonConfig } from './common.js';
 import { parseOidc, type OidcConfig } from './oidc.js';
@@ -35,6 +36,8 @@ export interface GatewayConfig extends CommonConfig {
   oidc: OidcConfig | undefined;
   /** Request limits, introspection and login rate limits (gateway/request-limits.ts, gateway/auth/login-limits.ts). */
   hardening: HardeningConfig;
+  /** REQUEST_BINDING: sign a request proof for every subgraph fetch (the kit's request-proof.ts). */
+  requestBinding: boolean;
 }
 
 export interface HardeningConfig {
@@ -91,6 +94,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     authTrace: boolean(env, 'AUTH_TRACE', !base.production),
     oidc: parseOidc(env, publicUrl),
     hardening: parseHardening(env, base.production),
+    requestBinding: parseRequestBinding(env),
   };
   if (config.oidc?.issuer === config.gatewayIssuer) {
     throw new ConfigError('OIDC_ISSUER', 'an issuer other than the gateway itself (GATEWAY_ISSUER)', config.oidc.issuer);

@@ -35,9 +35,14 @@ export interface CommonMetrics {
   sessionStore: SessionStoreObserver;
 }
 
+/** Why a subgraph counted as unavailable for a fetch (gateway/subgraph-failure.ts). */
+export type UnavailableReason = 'connection' | 'timeout' | 'status' | 'response';
+
 export interface GatewayMetrics extends CommonMetrics, PropagationObserver {
   /** Starts timing one subgraph fetch; call the result with whether it failed. */
   subgraphFetch(subgraph: string): (failed: boolean) => void;
+  /** A fetch of a client operation found `subgraph` unavailable. */
+  subgraphUnavailable(subgraph: string, reason: UnavailableReason): void;
 }
 
 export interface SubgraphMetrics extends CommonMetrics {
@@ -127,8 +132,15 @@ export function createGatewayMetrics(options: MetricsOptions = {}): GatewayMetri
     buckets: LATENCY_BUCKETS,
     registers,
   });
+  const unavailable = new Counter({
+    name: `${PREFIX}subgraph_unavailable_total`,
+    help: 'Subgraph fetches of client operations that got no GraphQL answer (SUBGRAPH_UNAVAILABLE), by subgraph and reason (connection, timeout, status: a 5xx, response: not a GraphQL answer)',
+    labelNames: ['subgraph', 'reason'] as const,
+    registers,
+  });
   return {
     ...common(registry, options),
+    subgraphUnavailable: (subgraph, reason) => unavailable.labels(subgraph, reason).inc(),
     tokenSigned: (subgraph) => signed.labels(subgraph).inc(),
     tokenCacheHit: (subgraph) => cacheHits.labels(subgraph).inc(),
     subgraphFetch(subgraph) {

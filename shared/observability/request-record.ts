@@ -21,7 +21,7 @@ import { pinoHttp } from 'pino-http';
 import type { AuthErrorCode, Identity, SubgraphCost } from '@fedgw/subgraph-kit';
 import type { AnyPublicError, OAuthErrorCode, PublicErrorCode } from '../errors.js';
 import { fromPino, pinoOf, shortHash, type LogFields, type Logger } from './logger.js';
-import type { AuthMethod, CommonMetrics, RequestOutcome, SubgraphMetrics } from './metrics.js';
+import type { AuthMethod, CommonMetrics, GatewayMetrics, RequestOutcome, SubgraphMetrics, UnavailableReason } from './metrics.js';
 import { REQUEST_ID_HEADER, requestIdOf, traceContextOf, type TraceContext } from './trace-context.js';
 
 /** What a process adds to a request's access line. */
@@ -39,6 +39,8 @@ export interface AccessLineFields {
   limit?: 'ip' | 'username';
   /** The subgraphs the gateway fetched from for this request. */
   subgraphs?: string[];
+  /** The subgraphs that did not answer one of its fetches (SUBGRAPH_UNAVAILABLE). */
+  unavailable?: string[];
   /** Fields withheld from the caller: `Type.field @directive`. */
   denied?: string[];
   /** A downstream service, token mode: the services acting for the caller, the one that called first (the token's `act`). */
@@ -49,7 +51,7 @@ export interface AccessLineFields {
 }
 
 /** The counters a record moves: the process's own metrics. */
-export type RecordMetrics = CommonMetrics & Partial<Pick<SubgraphMetrics, 'verified' | 'verifyFailure'>>;
+export type RecordMetrics = CommonMetrics & Partial<Pick<SubgraphMetrics, 'verified' | 'verifyFailure'>> & Partial<Pick<GatewayMetrics, 'subgraphUnavailable'>>;
 
 export interface RecordOptions {
   /** How this process authenticates a GraphQL request: the auth mode's name. */
@@ -162,6 +164,17 @@ export class RequestRecord {
   reached(subgraph: string): void {
     const list = (this.fields.subgraphs ??= []);
     if (!list.includes(subgraph)) list.push(subgraph);
+  }
+
+  /**
+   * A fetch of this request found `subgraph` unavailable (gateway/subgraph-failure.ts). `detail`
+   * may name its URL: it goes to this request's log line, never to the client.
+   */
+  subgraphUnavailable(subgraph: string, reason: UnavailableReason, detail: string): void {
+    this.options.metrics.subgraphUnavailable?.(subgraph, reason);
+    const list = (this.fields.unavailable ??= []);
+    if (!list.includes(subgraph)) list.push(subgraph);
+    this.log.warn('subgraph unavailable', { subgraph, reason, detail });
   }
 
   /** How the GraphQL operation ended. */

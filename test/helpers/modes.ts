@@ -1,6 +1,7 @@
 /**
  * The auth-mode variants every end-to-end suite runs in: token, session on
- * SQLite, session on Redis. Redis comes from REDIS_URL (default
+ * SQLite, session on Redis; and, for the key suites (e2e, downstream), each
+ * mode again with request binding on (REQUEST_BINDING=on). Redis comes from REDIS_URL (default
  * redis://127.0.0.1:6379): locally a missing Redis skips its variant with a
  * printed reason; with CI=true the variant stays in and fails the run.
  */
@@ -44,4 +45,13 @@ if (!redisAvailable) {
 
 export function modeVariants(): ModeVariant[] {
   return redisAvailable || IN_CI ? [TOKEN, SESSION_SQLITE, SESSION_REDIS] : [TOKEN, SESSION_SQLITE];
+}
+
+/** Request binding on: every subgraph fetch carries a request proof, every subgraph requires one. */
+export const TOKEN_BOUND: ModeVariant = { name: 'token, request binding', mode: 'token', env: { REQUEST_BINDING: 'on' } };
+export const SESSION_BOUND: ModeVariant = { name: 'session (sqlite), request binding', mode: 'session', env: { REQUEST_BINDING: 'on' } };
+
+/** The mode variants, then each mode with request binding on (not every suite: it would add a third to the run). */
+export function modeVariantsWithBinding(): ModeVariant[] {
+  return [...modeVariants(), TOKEN_BOUND, SESSION_BOUND];
 }

@@ -11,6 +11,8 @@ import { decodeProtectedHeader, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintIdentityToken, remoteKeys } from '@fedgw/subgraph-kit/token';
 import { eventually } from '../helpers/eventually.js';
+import { postJson } from '../helpers/http.js';
+import { metricValue, scrape } from '../helpers/metrics.js';
 import { loadSubgraphConfig } from '../../shared/config/subgraph.js';
 import { startSubgraph } from '../../shared/subgraph-server.js';
 import { silentLogger } from '../../shared/observability/logger.js';
@@ -22,28 +24,121 @@ import { startStack, type Stack } from '../helpers/stack.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-describe.each(modeVariants())('one subgraph down, $name mode', (variant) => {
+/** Development and production: the subgraph's name and the path are told in both, its URL in neither. */
+const SUBGRAPH_DOWN_VARIANTS = modeVariants().flatMap((variant) => [
+  { ...variant, where: 'development', production: false },
+  { ...variant, where: 'production', production: true },
+]);
+
+/**
+ * A server on a closed subgraph's port that answers as a broken one would: a proxy's 502 page,
+ * plain text, or GraphQL errors of its own with a 4xx. `answer` is switched per test.
+ */
+async function impostor(port: number) {
+  let answer: { status: number; type: string; body: string } = { status: 502, type: 'text/html', body: '<html><body>502 Bad Gateway</body></html>' };
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(answer.status, { 'content-type': answer.type }).end(answer.body));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return {
+    answer: (next: typeof answer) => void (answer = next),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** alice, signed in (in production through a trusted proxy: a Secure cookie is never set over plain HTTP). */
+async function signedIn(stack: Stack) {
+  const alice = stack.client();
+  const answer = await postJson(`${stack.gatewayUrl}/auth/login`, { username: 'alice', password: 'wonderland' }, { 'x-forwarded-proto': 'https' });
+  expect(answer.status).toBe(200);
+  alice.token = answer.body.access_token;
+  alice.cookie = answer.headers.getSetCookie()[0]?.split(';')[0];
+  return alice;
+}
+
+/** Every error of `body` for a failed subgraph: its code, its name, and nothing that locates it on the network. */
+function expectNamedFailure(body: any, subgraph: string, port: number) {
+  const failures = body.errors.filter((error: any) => error.extensions?.code === 'SUBGRAPH_UNAVAILABLE');
+  expect(failures.length).toBeGreaterThan(0);
+  for (const error of failures) expect(error.extensions.subgraph).toBe(subgraph);
+  const text = JSON.stringify(body);
+  expect(text).not.toMatch(/127\.0\.0\.1|localhost|https?:\/\/|ECONNREFUSED|fetch failed/);
+  expect(text).not.toContain(`:${port}`);
+  return failures as { path?: (string | number)[]; extensions: { code: string; subgraph: string } }[];
+}
+
+describe.each(SUBGRAPH_DOWN_VARIANTS)('one subgraph down, $name mode, $where', (variant) => {
   let stack: Stack;
+  let replacement: Awaited<ReturnType<typeof impostor>> | undefined;
   beforeAll(async () => {
-    stack = await startStack({ mode: variant.mode, env: variant.env });
+    // Production: the session cookie is Secure, so the login comes through a trusted proxy that terminated TLS.
+    const production: Record<string, string> = variant.production ? { NODE_ENV: 'production', SESSION_SECRET: 'failing-parts-test-secret-of-40-characters!!', TRUST_PROXY: 'loopback' } : {};
+    stack = await startStack({ mode: variant.mode, env: { ...variant.env, ...production }, logs: true });
   });
   afterAll(async () => {
+    await replacement?.close();
     await stack?.close();
   });
 
-  it("returns the other subgraphs' data, an error for its fields, and stays up", async () => {
+  it("returns the other subgraphs' data, SUBGRAPH_UNAVAILABLE naming it at its fields' path, and stays up", async () => {
+    const ordersPort = stack.subgraphs.orders.port;
     await stack.subgraphs.orders.close();
-    const alice = stack.client();
-    await alice.login('alice', 'wonderland');
-    const result = await alice.query('{ products { name } me { name orders { id } } }');
+    const alice = await signedIn(stack);
+    const result = await alice.query('{ products { name } me { name orders { id } } }', { headers: { 'x-request-id': 'orders-down-1' } });
     expect(result.status).toBe(200);
     expect(result.body.data?.products.map((product: { name: string }) => product.name)).toEqual(['Teapot', 'Looking glass', 'Pocket watch']);
-    // User.orders is non-null, so the failure nulls `me` (GraphQL null propagation), with an error saying why.
+    // User.orders is non-null, so the failure nulls `me` (GraphQL null propagation), with an error saying why, at orders' path.
     expect(result.body.data?.me).toBeNull();
-    expect(result.body.errors?.length).toBeGreaterThan(0);
+    const failures = expectNamedFailure(result.body, 'orders', ordersPort);
+    expect(failures.map((error) => error.path)).toEqual([['me', 'orders']]);
     expect((await alice.query('{ me { id name } }')).body.data?.me).toEqual({ id: 'u1', name: 'Alice Liddell' });
     expect((await stack.client().query('{ products { id } }')).body.errors).toBeUndefined();
     expect((await fetch(`${stack.gatewayUrl}/healthz`)).status).toBe(200);
+
+    // The operator sees which subgraph failed: on the access line and in a counter per subgraph.
+    const line = await eventually(async () => {
+      const found = stack.logs.lines().find((entry) => entry.service === 'gateway' && entry.reqId === 'orders-down-1' && entry.msg === 'request completed');
+      expect(found).toBeDefined();
+      return found!;
+    });
+    expect(line.unavailable).toEqual(['orders']);
+    expect(metricValue(await scrape(stack.gatewayUrl), 'fedgw_subgraph_unavailable_total', { subgraph: 'orders', reason: 'connection' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a 5xx page or a non-GraphQL answer is SUBGRAPH_UNAVAILABLE at each entity's field; a subgraph's own GraphQL errors keep their code", async () => {
+    const port = stack.subgraphs.reviews.port;
+    await stack.subgraphs.reviews.close();
+    replacement = await impostor(port);
+    const query = '{ products { id reviews { body } } }';
+    const failed = async (reason: string) => {
+      const before = metricValue(await scrape(stack.gatewayUrl), 'fedgw_subgraph_unavailable_total', { subgraph: 'reviews', reason });
+      const result = await stack.client().query(query);
+      expect(result.status).toBe(200);
+      // Product.reviews and Query.products are non-null: the nulls propagate to `data`; one error per product, at its reviews.
+      expect(result.body.data).toBeNull();
+      const failures = expectNamedFailure(result.body, 'reviews', port);
+      expect(failures.map((error) => error.path)).toEqual([0, 1, 2].map((index) => ['products', index, 'reviews']));
+      expect(metricValue(await scrape(stack.gatewayUrl), 'fedgw_subgraph_unavailable_total', { subgraph: 'reviews', reason })).toBe(before + 1);
+    };
+    await failed('status');
+    replacement.answer({ status: 200, type: 'text/plain', body: 'upstream connect error or disconnect/reset before headers' });
+    await failed('response');
+    replacement.answer({ status: 200, type: 'application/json', body: '{"data": ' });
+    await failed('response');
+
+    replacement.answer({ status: 400, type: 'application/json', body: JSON.stringify({ errors: [{ message: 'refused', extensions: { code: 'BAD_USER_INPUT' } }] }) });
+    const refused = await stack.client().query(query);
+    expect(refused.status).toBe(200);
+    expect(refused.body.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expect(JSON.stringify(refused.body)).not.toMatch(/127\.0\.0\.1|localhost|https?:\/\//);
   });
 });
 

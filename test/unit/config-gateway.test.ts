@@ -51,6 +51,7 @@ describe('loadGatewayConfig', () => {
       authTrace: true,
       oidc: undefined,
       publicUrl: 'http://localhost:4000/',
+      requestBinding: false,
       hardening: {
         introspection: true,
         limits: { requestBytes: 1024 * 1024, jsonDepth: 64, queryLength: 100_000, queryTokens: 5000, queryDepth: 20, queryAliases: 30, rootFields: 20 },
@@ -186,7 +187,14 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig(env).trustProxy).toEqual(trustProxy);
   });
 
+  it('reads REQUEST_BINDING, on or off, in either mode', () => {
+    expect(loadGatewayConfig({ REQUEST_BINDING: 'on' }).requestBinding).toBe(true);
+    expect(loadGatewayConfig({ REQUEST_BINDING: 'on', AUTH_MODE: 'session' }).requestBinding).toBe(true);
+    expect(loadGatewayConfig({ REQUEST_BINDING: 'off' }).requestBinding).toBe(false);
+  });
+
   it.each<[string, Env]>([
+    ['REQUEST_BINDING', { REQUEST_BINDING: 'yes' }],
     ['AUTH_MODE', { AUTH_MODE: 'cookies' }],
     ['PORT', { PORT: '99999' }],
     ['SESSION_STORE', { SESSION_STORE: 'memory' }],

@@ -32,6 +32,7 @@ describe('configFromEnv', () => {
       downstream: [],
       keyFile: path.resolve('.data/subgraph-keys/inventory.pem'),
       tokenEndpoint: 'http://localhost:4000/auth/token',
+      requestBinding: false,
     });
     expect(isValidatedConfig(config)).toBe(true);
     expect(Object.isFrozen(config)).toBe(true);
@@ -47,6 +48,7 @@ describe('configFromEnv', () => {
         NODE_ENV: 'production',
         SUBGRAPH_KEY_FILE: '/keys/inventory.pem',
         GATEWAY_TOKEN_URL: 'https://gw.internal/auth/token',
+        REQUEST_BINDING: 'on',
       },
       downstream: ['payments', 'payments', 'ledger'],
     });
@@ -59,6 +61,7 @@ describe('configFromEnv', () => {
       downstream: ['payments', 'ledger'],
       keyFile: '/keys/inventory.pem',
       tokenEndpoint: 'https://gw.internal/auth/token',
+      requestBinding: true,
     });
     expect(configFromEnv({ name: 'inventory', env: { GATEWAY_ISSUER: 'https://issuer.example.com' } }).gatewayIssuer).toBe('https://issuer.example.com');
   });
@@ -80,6 +83,7 @@ describe('configFromEnv', () => {
     ['SUBGRAPH_NAME', { SUBGRAPH_NAME: 'Inventory' }, undefined],
     ['subgraph name', {}, 'my_subgraph'],
     ['GATEWAY_TOKEN_URL', { GATEWAY_TOKEN_URL: 'gateway/auth/token' }, 'inventory'],
+    ['REQUEST_BINDING', { REQUEST_BINDING: 'true' }, 'inventory'],
   ])('refuses a bad %s, naming it', (variable, env, name) => {
     const error = refused(() => configFromEnv({ name, env }));
     expect(error.variable).toBe(variable);
@@ -116,6 +120,7 @@ describe('defineConfig', () => {
     ['store', { name: 'inventory', store: 'postgres://db' }],
     ['store', { name: 'inventory', store: { kind: 'memcached' } as never }],
     ['production', { name: 'inventory', production: 'yes' as unknown as boolean }],
+    ['requestBinding', { name: 'inventory', requestBinding: 'on' as unknown as boolean }],
   ])('refuses a bad %s, naming the option', (option, settings) => {
     expect(refused(() => defineConfig(settings)).variable).toBe(option);
   });

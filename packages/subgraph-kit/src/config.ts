@@ -16,9 +16,11 @@
  * | the services it calls on the caller's behalf | — | `downstream` | none |
  * | its own key, for token exchange (token mode, with `downstream`) | `SUBGRAPH_KEY_FILE`, or `SUBGRAPH_KEYS_DIR` (the folder of `<name>.pem`) | `keyFile` | `.data/subgraph-keys/<name>.pem`, made when missing |
  * | the gateway's token endpoint | `GATEWAY_TOKEN_URL` | `tokenEndpoint` | the origin of the JWKS URL + `/auth/token` |
+ * | request binding: every request needs the gateway's request proof (request-proof.ts) | `REQUEST_BINDING` (`on`/`off`) | `requestBinding` | off |
  */
 import path from 'node:path';
 import { ConfigError, httpUrl, oneOf, optional, type Env } from './env.js';
+import { parseRequestBinding } from './request-proof.js';
 import { MODE_NAMES, type ModeName } from './modes/index.js';
 
 /** Subgraph names become token audiences (and, in the gateway's repository, folder names and log prefixes). */
@@ -50,6 +52,8 @@ export interface SubgraphKitConfig {
   readonly keyFile: string;
   /** Where token exchange happens: the gateway's token endpoint. */
   readonly tokenEndpoint: string;
+  /** Every request must carry the gateway's request proof, checked against the gateway's JWKS in both modes. */
+  readonly requestBinding: boolean;
 }
 
 /** Settings passed in code; what is left out takes its default. */
@@ -65,6 +69,7 @@ export interface SubgraphKitSettings {
   downstream?: readonly string[];
   keyFile?: string;
   tokenEndpoint?: string;
+  requestBinding?: boolean;
 }
 
 const VALIDATED = Symbol('subgraph-kit config');
@@ -94,6 +99,7 @@ interface RawSettings {
   downstream: readonly string[] | undefined;
   keyFile: string | undefined;
   tokenEndpoint: string | undefined;
+  requestBinding: boolean;
 }
 
 function validate(raw: RawSettings, labels: Labels): SubgraphKitConfig {
@@ -108,7 +114,7 @@ function validate(raw: RawSettings, labels: Labels): SubgraphKitConfig {
   const downstream = checkedNames(raw.downstream ?? [], 'downstream');
   const keyFile = path.resolve(raw.keyFile ?? path.join('.data', 'subgraph-keys', `${raw.name}.pem`));
   const tokenEndpoint = httpUrl({ [labels.tokenEndpoint]: raw.tokenEndpoint }, labels.tokenEndpoint, `${new URL(gatewayJwksUrl).origin}/auth/token`);
-  const config = { mode, name: raw.name, gatewayIssuer: issuer, gatewayJwksUrl, store, production: raw.production, downstream, keyFile, tokenEndpoint };
+  const config = { mode, name: raw.name, gatewayIssuer: issuer, gatewayJwksUrl, store, production: raw.production, downstream, keyFile, tokenEndpoint, requestBinding: raw.requestBinding };
   Object.defineProperty(config, VALIDATED, { value: true });
   return Object.freeze(config);
 }
@@ -169,6 +175,7 @@ export function configFromEnv(options: { name?: string; env?: Env; downstream?: 
       downstream: options.downstream,
       keyFile: keyFileFromEnv(env, options.name ?? optional(env, 'SUBGRAPH_NAME')),
       tokenEndpoint: optional(env, 'GATEWAY_TOKEN_URL'),
+      requestBinding: parseRequestBinding(env),
     },
     {
       mode: 'AUTH_MODE',
@@ -202,8 +209,8 @@ export function defineConfig(settings: SubgraphKitSettings): SubgraphKitConfig {
     if (typeof value !== 'string') throw new ConfigError(label, 'a string', JSON.stringify(value));
     return value.trim() === '' ? undefined : value.trim();
   };
-  if (settings.production !== undefined && typeof settings.production !== 'boolean') {
-    throw new ConfigError('production', 'true or false', JSON.stringify(settings.production));
+  for (const flag of ['production', 'requestBinding'] as const) {
+    if (settings[flag] !== undefined && typeof settings[flag] !== 'boolean') throw new ConfigError(flag, 'true or false', JSON.stringify(settings[flag]));
   }
   const store = typeof settings.store === 'object' && settings.store !== null ? settings.store : text(settings.store, 'store');
   return validate(
@@ -217,6 +224,7 @@ export function defineConfig(settings: SubgraphKitSettings): SubgraphKitConfig {
       downstream: settings.downstream,
       keyFile: text(settings.keyFile, 'keyFile'),
       tokenEndpoint: text(settings.tokenEndpoint, 'tokenEndpoint'),
+      requestBinding: settings.requestBinding ?? false,
     },
     { mode: 'mode', name: 'name', gatewayJwksUrl: 'gatewayJwksUrl', store: 'store', keyFile: 'keyFile', tokenEndpoint: 'tokenEndpoint' },
   );

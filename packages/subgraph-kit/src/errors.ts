@@ -7,7 +7,8 @@
  *
  * A subgraph answers five of them: TOKEN_MISSING, TOKEN_INVALID and
  * TOKEN_EXPIRED (401), KEYS_UNAVAILABLE and SESSION_STORE_UNAVAILABLE (503);
- * and UNAUTHORIZED_FIELD_OR_TYPE inside a GraphQL answer. A downstream
+ * three more with request binding on, REQUEST_PROOF_MISSING, _INVALID and
+ * _REPLAYED (401); and UNAUTHORIZED_FIELD_OR_TYPE inside a GraphQL answer. A downstream
  * service adds AUTHENTICATION_REQUIRED (401) and ACTOR_NOT_ALLOWED (403); a
  * subgraph whose call to one failed, TOKEN_EXCHANGE_FAILED on that field.
  */
@@ -37,13 +38,28 @@ export const AUTH_ERROR_STATUS = {
   TOKEN_EXCHANGE_FAILED: 502,
   /** A downstream service a subgraph called on the caller's behalf did not answer. */
   DOWNSTREAM_UNAVAILABLE: 502,
+  /** Request binding is on and the request has no request proof (request-proof.ts). */
+  REQUEST_PROOF_MISSING: 401,
+  /** The request proof is not the gateway's, has expired, or does not fit this request: another body, method, path, subgraph or credential. */
+  REQUEST_PROOF_INVALID: 401,
+  /** The request proof was used before: a replayed request. */
+  REQUEST_PROOF_REPLAYED: 401,
 } as const satisfies Record<string, number>;
 
 /** The codes of authentication refusals: what AuthError carries. */
 export type AuthErrorCode = keyof typeof AUTH_ERROR_STATUS;
 
 /** The refusals a subgraph answers a request with, before any resolver runs. */
-export const SUBGRAPH_REFUSAL_CODES = ['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'KEYS_UNAVAILABLE', 'SESSION_STORE_UNAVAILABLE'] as const satisfies readonly AuthErrorCode[];
+export const SUBGRAPH_REFUSAL_CODES = [
+  'TOKEN_MISSING',
+  'TOKEN_INVALID',
+  'TOKEN_EXPIRED',
+  'KEYS_UNAVAILABLE',
+  'SESSION_STORE_UNAVAILABLE',
+  'REQUEST_PROOF_MISSING',
+  'REQUEST_PROOF_INVALID',
+  'REQUEST_PROOF_REPLAYED',
+] as const satisfies readonly AuthErrorCode[];
 
 export type SubgraphRefusalCode = (typeof SUBGRAPH_REFUSAL_CODES)[number];
 

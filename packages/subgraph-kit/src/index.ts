@@ -7,12 +7,12 @@
  *
  * Adapters: ./apollo (Apollo Server 5), ./yoga (graphql-yoga 5), ./express
  * (Express or plain Node). The contract modules the gateway shares with
- * subgraphs: ./token, ./session, ./authorization, ./redis.
+ * subgraphs: ./token, ./session, ./authorization, ./redis, ./request-proof.
  */
 export { createDownstreamKit, type DownstreamKit, type DownstreamKitOptions } from './downstream.js';
 export { downstreamCalls, type DownstreamCalls, type DownstreamInit } from './downstream-calls.js';
 export type { Actor, DownstreamCaller } from './modes/token/downstream-token.js';
-export { createSubgraphKit, type IdentityContext, type IdentitySource, type SubgraphKit, type SubgraphKitOptions } from './kit.js';
+export { type BoundRequest, createSubgraphKit, type IdentityContext, type IdentitySource, type SubgraphKit, type SubgraphKitOptions } from './kit.js';
 export {
   configFromEnv,
   DEFAULT_GATEWAY_JWKS_URL,

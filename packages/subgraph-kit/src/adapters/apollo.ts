@@ -4,7 +4,8 @@
  * context function gets Node's `{ req, res }` (expressMiddleware included).
  * A refusal is thrown as a GraphQLError carrying its code and HTTP status,
  * which Apollo Server answers as that status: a bad token is a 401, not a
- * GraphQL 200.
+ * GraphQL 200. With request binding on, the request proof is checked
+ * against `req.rawBody` when a body parser kept it, else `req.body`.
  *
  *   const kit = await createSubgraphKit(configFromEnv({ name: 'inventory' }));
  *   const server = new ApolloServer({ schema: protectSchema(buildSubgraphSchema({ typeDefs, resolvers }), { typeDefs }) });
@@ -17,6 +18,7 @@ import { AuthError, toGraphQLError } from '../errors.js';
 import type { Identity } from '../identity.js';
 import type { DownstreamCalls } from '../downstream-calls.js';
 import type { IdentityContext, IdentitySource } from '../kit.js';
+import { nodeRequest } from '../request-proof.js';
 
 /** What Apollo Server's Node integrations hand a context function. */
 export interface NodeContextArgs<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> {
@@ -47,7 +49,8 @@ export function kitContext<Args extends NodeContextArgs = NodeContextArgs, Extra
       if (hops.length > 0) args.res.setHeader(AUTH_HOPS_HEADER, formatHops(hops));
     };
     try {
-      const identity = await kit.identify(args.req.headers, cost);
+      // Request binding checks the body's digest: the integrations have parsed it into req.body by now.
+      const identity = await kit.identify(args.req.headers, cost, kit.requestBinding ? nodeRequest(args.req) : undefined);
       const downstream = kit.downstream?.(args.req.headers, cost, report, hops);
       const extra = options.context ? await options.context({ ...args, identity, cost, downstream }) : ({} as Extra);
       return { ...extra, identity, ...(downstream ? { downstream } : {}) };

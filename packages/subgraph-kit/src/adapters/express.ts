@@ -8,12 +8,17 @@
  *   app.use('/graphql', identityMiddleware(kit), yourGraphQLHandler);   // resolvers read req.identity
  *
  * Plain Node: `identityMiddleware(kit)(req, res, () => handle(req, res))`.
+ *
+ * With request binding on (REQUEST_BINDING), the request proof covers the
+ * body: put a body parser before this middleware (`express.json()`, or one
+ * that keeps the bytes in `req.rawBody`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTH_COST_HEADER, emptySubgraphCost, formatSubgraphCost } from '../auth-cost.js';
 import { AuthError } from '../errors.js';
 import type { Identity } from '../identity.js';
 import type { IdentitySource } from '../kit.js';
+import { nodeRequest } from '../request-proof.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -39,7 +44,7 @@ export function identityMiddleware(kit: IdentitySource, options: IdentityMiddlew
     const reportCost = () => {
       if (kit.reportsCost && !res.headersSent) res.setHeader(AUTH_COST_HEADER, formatSubgraphCost(cost));
     };
-    kit.identify(req.headers, cost).then(
+    kit.identify(req.headers, cost, kit.requestBinding ? nodeRequest(req) : undefined).then(
       (identity) => {
         reportCost();
         req.identity = identity;

@@ -13,7 +13,7 @@ import type { Plugin } from 'graphql-yoga';
 import { AUTH_COST_HEADER, emptySubgraphCost, formatSubgraphCost, type SubgraphCost } from '../auth-cost.js';
 import { AuthError, toGraphQLError } from '../errors.js';
 import type { Identity } from '../identity.js';
-import type { IdentityContext, IdentitySource } from '../kit.js';
+import type { BoundRequest, IdentityContext, IdentitySource } from '../kit.js';
 
 export interface SubgraphKitPluginOptions {
   /** Told of each refusal before it is answered (logs, metrics). */
@@ -29,7 +29,7 @@ export function useSubgraphKit(kit: IdentitySource, options: SubgraphKitPluginOp
   const identify = async (request: Request): Promise<Outcome> => {
     const cost = emptySubgraphCost();
     try {
-      return { identity: await kit.identify(request.headers, cost), cost };
+      return { identity: await kit.identify(request.headers, cost, kit.requestBinding ? await boundRequest(request) : undefined), cost };
     } catch (failure) {
       return { failure, cost };
     }
@@ -77,4 +77,9 @@ export function useSubgraphKit(kit: IdentitySource, options: SubgraphKitPluginOp
       if (outcome) for (const [name, value] of Object.entries(costHeaders(outcome.cost))) response.headers.set(name, value);
     },
   };
+}
+
+/** Request binding: the request proof covers the body's bytes, read from a copy so yoga can still read the request. */
+async function boundRequest(request: Request): Promise<BoundRequest> {
+  return { method: request.method, path: new URL(request.url).pathname, body: new Uint8Array(await request.clone().arrayBuffer()) };
 }

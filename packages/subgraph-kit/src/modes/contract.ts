@@ -5,7 +5,7 @@
  * gateway's end of each mode lives in the gateway's repository, which ties
  * the two ends of a mode together (its shared/auth-modes/).
  */
-import type { JSONWebKeySet } from 'jose';
+import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import type { SubgraphCost } from '../auth-cost.js';
 import type { SubgraphKitConfig } from '../config.js';
 import type { RequestHeaders } from '../headers.js';
@@ -42,6 +42,8 @@ export interface SessionStoreObserver {
 
 export interface SubgraphModeContext {
   config: SubgraphKitConfig;
+  /** The gateway's public keys (GATEWAY_JWKS_URL), shared with request binding's checks; a mode makes its own when absent. */
+  gatewayKeys?: JWTVerifyGetKey;
   /** For a mode that reads the shared store (session mode): told of every session read. */
   storeObserver?: SessionStoreObserver;
 }

@@ -13,10 +13,10 @@ import type { SubgraphAuthenticator, SubgraphModeContext } from '../contract.js'
 import { tokenForwarding, requestToken } from './forwarding.js';
 import { createIdentityTokenVerifier } from './identity-token.js';
 
-export async function tokenSubgraph({ config }: SubgraphModeContext): Promise<SubgraphAuthenticator> {
+export async function tokenSubgraph({ config, gatewayKeys }: SubgraphModeContext): Promise<SubgraphAuthenticator> {
   const verify = createIdentityTokenVerifier({
     // A new gateway key is fetched when its first token arrives (the gateway's activation delay makes sure it is published by then).
-    keys: remoteKeys(config.gatewayJwksUrl, { cooldownMs: JWKS_REFETCH_COOLDOWN_SECONDS * 1000 }),
+    keys: gatewayKeys ?? remoteKeys(config.gatewayJwksUrl, { cooldownMs: JWKS_REFETCH_COOLDOWN_SECONDS * 1000 }),
     issuer: config.gatewayIssuer,
     audience: config.name,
   });
