@@ -66,9 +66,10 @@ export interface RunningDownstreamService extends RunningServer {
   name: string;
 }
 
-export async function startDownstreamService(definition: DownstreamServiceDefinition, config: DownstreamConfig, options: { logger?: Logger } = {}): Promise<RunningDownstreamService> {
+/** `processMetrics`: also export Node's process metrics (the process entry point sets it; in-process test servers do not). */
+export async function startDownstreamService(definition: DownstreamServiceDefinition, config: DownstreamConfig, options: { logger?: Logger; processMetrics?: boolean } = {}): Promise<RunningDownstreamService> {
   const logger = options.logger ?? createLogger({ service: definition.name, ...config.logging });
-  const metrics = createSubgraphMetrics();
+  const metrics = createSubgraphMetrics({ processMetrics: options.processMetrics });
   const kit = await createDownstreamKit(config.kit, { allowedActors: config.allowedActors, storeObserver: metrics.sessionStore });
   const app = serviceApp({
     ...kitServiceOptions({ logger, authMode: config.authMode, metrics, metricsToken: config.metricsToken, kit, names: { service: definition.name } }),
@@ -107,7 +108,7 @@ export function runDownstreamService(definition: DownstreamServiceDefinition): v
   void runMain(async () => {
     const config = loadDownstreamConfig(definition.name, definition.defaultPort, definition.defaultActors, process.env, definition.downstream);
     const logger = createLogger({ service: definition.name, ...config.logging });
-    const service = await startDownstreamService(definition, config, { logger });
+    const service = await startDownstreamService(definition, config, { logger, processMetrics: true });
     logger.info(`${definition.name} listening on http://localhost:${service.port}`, { authMode: config.authMode, allowedActors: config.allowedActors });
     stopOnExitSignals(async () => {
       logger.info('stopping: draining requests in flight');
