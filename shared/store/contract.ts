@@ -28,14 +28,14 @@ import type session from 'express-session';
 import type { Store as CounterStore } from 'express-rate-limit';
 import type { Identity, Readiness, SessionStoreObserver } from '@fedgw/subgraph-kit';
 import type { SessionAuth } from '@fedgw/subgraph-kit/session';
-import type { ProviderSignIn } from '../auth-modes/contract.js';
+import type { StoredProviderSignIn } from '../auth-modes/session/provider-tokens.js';
 
 declare module 'express-session' {
   interface SessionData {
     /** The session record (@fedgw/subgraph-kit/session): what the gateway keeps once the caller has logged in. */
     auth?: SessionAuth;
-    /** Signed in through an OpenID Connect provider: its session, subject and tokens (the gateway's only; subgraphs read `auth`). */
-    provider?: ProviderSignIn;
+    /** Signed in through an OpenID Connect provider: its session and subject, and its tokens sealed with SESSION_SECRET (the gateway's only; subgraphs read `auth`). */
+    provider?: StoredProviderSignIn;
   }
 }
 

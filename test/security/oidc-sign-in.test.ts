@@ -15,6 +15,7 @@ import { decodeJwt } from 'jose';
 import { freePort } from '../../scripts/lib/local.js';
 import { loadGatewayConfig } from '../../shared/config/gateway.js';
 import { openStore } from '../../shared/store/index.js';
+import { openProviderTokens } from '../../shared/auth-modes/session/provider-tokens.js';
 import type { RunningGateway } from '../../gateway/server.js';
 import { eventually } from '../helpers/eventually.js';
 import { Client, send } from '../helpers/http.js';
@@ -126,7 +127,10 @@ describe.each(modeVariants())('sign-in through an OpenID Provider, $name mode', 
       try {
         // A Redis store connects in the background.
         const session = await eventually(() => new Promise<SessionData | null | undefined>((resolve, reject) => store.sessions.get(sid, (error, found) => (error ? reject(error) : resolve(found)))));
-        expect(session?.provider?.tokens.idToken).toMatch(JWT);
+        // Sealed with SESSION_SECRET: a subgraph reading the same record sees no token; the gateway can open them.
+        expect(JSON.stringify(session)).not.toMatch(JWT);
+        expect(openProviderTokens(session!.provider!.sealedTokens, stack.env.SESSION_SECRET!)?.idToken).toMatch(JWT);
+        expect(openProviderTokens(session!.provider!.sealedTokens, 'another-secret-of-at-least-32-characters')).toBeUndefined();
         expect(session?.provider?.sub).toBe('u1');
       } finally {
         await store.close();
@@ -332,7 +336,7 @@ describe.each(modeVariants())('sign-in through an OpenID Provider, $name mode', 
   it('wrote no credential into any log line', () => {
     const text = stack.logs.raw.join('');
     expect(stack.logs.raw.length).toBeGreaterThan(10);
-    for (const secret of [...secrets, ...provider.idTokens, CLIENT.secret, 'wonderland']) {
+    for (const secret of [...secrets, ...provider.issuedTokens, CLIENT.secret, 'wonderland']) {
       expect(text.includes(secret), `a log line holds a secret (${secret.slice(0, 6)}…)`).toBe(false);
     }
     expect(text).not.toMatch(JWT);

@@ -10,15 +10,17 @@ import type { GatewayConfig } from '../../config/gateway.js';
 import { shortHash, type Logger } from '../../observability/logger.js';
 import { ANONYMOUS, type Caller, type GatewayAuthStrategy, type GatewayModeContext, type IdentityPropagation } from '../contract.js';
 import { indexProviderSignIn, takeProviderSignIns } from '../provider-sign-ins.js';
+import { storedProviderSignIn } from './provider-tokens.js';
 
 /** A project-specific cookie name: `connect.sid` would tell an attacker what runs here. */
 export const SESSION_COOKIE = 'fedgw.sid';
 
 export async function sessionGateway({ config, logger, store }: GatewayModeContext): Promise<GatewayAuthStrategy> {
   const cookie = sessionCookie(config);
+  const secret = sessionSecret(config, logger);
   const middleware = session({
     name: SESSION_COOKIE,
-    secret: sessionSecret(config, logger),
+    secret,
     store: store.sessions,
     resave: false,
     saveUninitialized: false,
@@ -38,8 +40,8 @@ export async function sessionGateway({ config, logger, store }: GatewayModeConte
       // A new id at login: a session id planted before login is never the authenticated one.
       await promised((done) => req.session.regenerate(done));
       req.session.auth = newSessionAuth(user, config.sessionMaxAgeSeconds);
-      // The provider's tokens stay here, on the server: never in the browser.
-      if (origin) req.session.provider = origin;
+      // The provider's tokens stay here, on the server, sealed: never in the browser, unreadable to subgraphs.
+      if (origin) req.session.provider = storedProviderSignIn(origin, secret);
       await promised((done) => req.session.save(done));
       if (origin) await indexProviderSignIn(store, origin, req.sessionID, req.session.auth.absoluteExpiresAt);
       return { body: { user: { id: user.identity.id, username: user.username, name: user.name, scopes: user.identity.scopes } }, carriesTokens: false };
