@@ -28,6 +28,8 @@ export interface TestProvider {
   tamper(rewrite: ((idToken: string) => Promise<string>) | undefined): void;
   /** Every ID token the token endpoint answered (after any tampering). */
   idTokens: string[];
+  /** Every token the token endpoint answered: ID, access and refresh tokens (an access token may be opaque). */
+  issuedTokens: string[];
   output(): string;
   close(): Promise<void>;
 }
@@ -77,13 +79,14 @@ export async function startTestProvider(clients: Record<string, unknown>[]): Pro
     await close();
     throw error;
   }
-  return { issuer: proxy.url, jwks, tamper: proxy.tamper, idTokens: proxy.idTokens, output: () => output, close };
+  return { issuer: proxy.url, jwks, tamper: proxy.tamper, idTokens: proxy.idTokens, issuedTokens: proxy.issuedTokens, output: () => output, close };
 }
 
 /** A proxy to the provider that can rewrite the id_token of token responses. */
 async function tokenProxy(targetPort: number) {
   let rewrite: ((idToken: string) => Promise<string>) | undefined;
   const idTokens: string[] = [];
+  const issuedTokens: string[] = [];
   const server = http.createServer((req, res) => {
     const upstream = http.request({ host: '127.0.0.1', port: targetPort, path: req.url, method: req.method, headers: req.headers }, (answer) => {
       const chunks: Buffer[] = [];
@@ -91,9 +94,10 @@ async function tokenProxy(targetPort: number) {
       answer.on('end', async () => {
         let body = Buffer.concat(chunks);
         if (req.url?.startsWith('/token') && answer.statusCode === 200) {
-          const json = JSON.parse(body.toString('utf8')) as { id_token?: string };
+          const json = JSON.parse(body.toString('utf8')) as { id_token?: string; access_token?: string; refresh_token?: string };
           if (json.id_token && rewrite) json.id_token = await rewrite(json.id_token);
           if (json.id_token) idTokens.push(json.id_token);
+          for (const token of [json.id_token, json.access_token, json.refresh_token]) if (token) issuedTokens.push(token);
           body = Buffer.from(JSON.stringify(json));
         }
         const headers = { ...answer.headers, 'content-length': String(body.length) };
@@ -107,6 +111,7 @@ async function tokenProxy(targetPort: number) {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     idTokens,
+    issuedTokens,
     tamper: (next: typeof rewrite) => {
       rewrite = next;
     },
