@@ -10,7 +10,7 @@
  */
 import { addCost, AUTH_COST_HEADER, emptySubgraphCost, parseSubgraphCost, type SubgraphCost } from './auth-cost.js';
 import { noteHop, type DownstreamHop } from './auth-hops.js';
-import { AuthError } from './errors.js';
+import { DownstreamUnavailableError } from './errors.js';
 import type { RequestHeaders } from './headers.js';
 import type { CallerForwarding } from './modes/contract.js';
 
@@ -33,8 +33,8 @@ export interface DownstreamInit {
 export interface DownstreamCalls {
   /**
    * `url` on `service` (one of the kit's `downstream` names) as the caller.
-   * Throws AuthError TOKEN_EXCHANGE_FAILED (token mode) or
-   * DOWNSTREAM_UNAVAILABLE (no answer); any HTTP answer is returned as is.
+   * Throws AuthError TOKEN_EXCHANGE_FAILED (token mode) or a
+   * DownstreamUnavailableError (no answer); any HTTP answer is returned as is.
    */
   fetch(service: string, url: string, init?: DownstreamInit): Promise<Response>;
 }
@@ -78,7 +78,7 @@ export function downstreamCalls(
         });
       } catch (error) {
         done(0);
-        throw new AuthError('DOWNSTREAM_UNAVAILABLE', `${service} did not answer`, { cause: error });
+        throw new DownstreamUnavailableError(service, { cause: error });
       }
       addCost(share, parseSubgraphCost(response.headers.get(AUTH_COST_HEADER)));
       done(response.status);

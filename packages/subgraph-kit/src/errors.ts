@@ -10,7 +10,8 @@
  * three more with request binding on, REQUEST_PROOF_MISSING, _INVALID and
  * _REPLAYED (401); and UNAUTHORIZED_FIELD_OR_TYPE inside a GraphQL answer. A downstream
  * service adds AUTHENTICATION_REQUIRED (401) and ACTOR_NOT_ALLOWED (403); a
- * subgraph whose call to one failed, TOKEN_EXCHANGE_FAILED on that field.
+ * subgraph whose call to one failed, TOKEN_EXCHANGE_FAILED on that field, or
+ * DOWNSTREAM_UNAVAILABLE (not an authentication refusal: its own class).
  */
 import { GraphQLError } from 'graphql';
 
@@ -36,8 +37,6 @@ export const AUTH_ERROR_STATUS = {
   ACTOR_NOT_ALLOWED: 403,
   /** A subgraph could not exchange the caller's token for a downstream service's (the gateway refused, or did not answer). */
   TOKEN_EXCHANGE_FAILED: 502,
-  /** A downstream service a subgraph called on the caller's behalf did not answer. */
-  DOWNSTREAM_UNAVAILABLE: 502,
   /** Request binding is on and the request has no request proof (request-proof.ts). */
   REQUEST_PROOF_MISSING: 401,
   /** The request proof is not the gateway's, has expired, or does not fit this request: another body, method, path, subgraph or credential. */
@@ -85,6 +84,16 @@ export class AuthError extends CodedError<AuthErrorCode> {
   constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, AUTH_ERROR_STATUS[code], message, options);
     this.name = 'AuthError';
+  }
+}
+
+/** A downstream service a subgraph called on the caller's behalf did not answer: not an authentication refusal, so not an AuthError. */
+export const DOWNSTREAM_UNAVAILABLE = 'DOWNSTREAM_UNAVAILABLE';
+
+export class DownstreamUnavailableError extends CodedError<typeof DOWNSTREAM_UNAVAILABLE> {
+  constructor(service: string, options?: { cause?: unknown }) {
+    super(DOWNSTREAM_UNAVAILABLE, 502, `${service} did not answer`, options);
+    this.name = 'DownstreamUnavailableError';
   }
 }
 

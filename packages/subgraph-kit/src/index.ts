@@ -35,6 +35,8 @@ export {
   AuthError,
   type AuthErrorCode,
   CodedError,
+  DOWNSTREAM_UNAVAILABLE,
+  DownstreamUnavailableError,
   SUBGRAPH_REFUSAL_CODES,
   type SubgraphRefusalCode,
   toGraphQLError,
