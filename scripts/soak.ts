@@ -13,10 +13,10 @@
  * identities than its bound. Every `--sample` seconds it reads each
  * process's RSS and heap from its /metrics.
  *
- * Flat means: over the last third of the run, no process's RSS grew by more
- * than max(5 %, 8 MiB) and no process's heap floor (the lowest sample of a
- * window: what survives garbage collection) by more than max(5 %, 4 MiB).
- * The last line is the figure.
+ * Flat means: in the last third of the run no process's memory is higher
+ * than in the middle third — RSS (median) by at most max(5 %, 8 MiB), the
+ * heap floor (the lowest sample: what survives garbage collection) by at
+ * most max(5 %, 4 MiB). The last line is the figure.
  */
 import http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -47,7 +47,7 @@ function options(): Options {
       identities: { type: 'string', default: '20000' },
       seconds: { type: 'string', default: '300' },
       connections: { type: 'string', default: '16' },
-      sample: { type: 'string', default: '5' },
+      sample: { type: 'string', default: '2' },
     },
   });
   const number = (name: string, value: string, min: number) => {
@@ -128,15 +128,18 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/** Growth over the last third: RSS by the median of its first and last sixth, heap by their floors. */
+/**
+ * Growth by the end: the last third against the middle third, RSS by their
+ * medians, heap by their floors (the lowest sample: what survived garbage
+ * collection; a single sample's heap depends on where the collector was).
+ */
 function growth(samples: Sample[]) {
-  const last = samples.slice(Math.floor((samples.length * 2) / 3));
-  const window = Math.max(1, Math.floor(last.length / 2));
-  const [early, late] = [last.slice(0, window), last.slice(-window)];
-  const rssFrom = median(early.map((s) => s.rss));
-  const heapFrom = Math.min(...early.map((s) => s.heap));
-  const rss = median(late.map((s) => s.rss)) - rssFrom;
-  const heap = Math.min(...late.map((s) => s.heap)) - heapFrom;
+  const third = Math.floor(samples.length / 3);
+  const [middle, last] = [samples.slice(third, 2 * third), samples.slice(2 * third)];
+  const rssFrom = median(middle.map((s) => s.rss));
+  const heapFrom = Math.min(...middle.map((s) => s.heap));
+  const rss = median(last.map((s) => s.rss)) - rssFrom;
+  const heap = Math.min(...last.map((s) => s.heap)) - heapFrom;
   return {
     rss,
     heap,
@@ -178,7 +181,7 @@ async function main(): Promise<void> {
 
 function report(opts: Options, load: Load, samples: Map<string, Sample[]>): void {
   console.log(`\n${load.requests} requests, ${load.failures} failed${load.firstFailure ? ` (first: ${load.firstFailure})` : ''}\n`);
-  console.log('| process | RSS at start of last third | RSS growth over last third | heap floor at start of last third | heap floor growth | flat |');
+  console.log('| process | RSS, middle third | RSS, last third | heap floor, middle third | heap floor, last third | flat |');
   console.log('| --- | ---: | ---: | ---: | ---: | --- |');
   const results = [...samples].map(([name, series]) => ({ name, ...growth(series) }));
   for (const r of results) {
@@ -192,7 +195,7 @@ function report(opts: Options, load: Load, samples: Map<string, Sample[]>): void
   process.exitCode = flat ? 0 : 1;
   console.log(
     `\nsoak: ${opts.identities} identities, ${opts.seconds} s, ${load.requests} requests (${load.failures} failed); ` +
-      `largest growth over the last third: RSS ${percent(worstRss.rss, worstRss.rssFrom)} (${worstRss.name}), ` +
+      `largest growth, last third over middle third: RSS ${percent(worstRss.rss, worstRss.rssFrom)} (${worstRss.name}), ` +
       `heap floor ${percent(worstHeap.heap, worstHeap.heapFrom)} (${worstHeap.name}) — ${flat ? 'flat' : 'NOT flat'}`,
   );
 }
