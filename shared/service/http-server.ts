@@ -14,13 +14,12 @@
  * `clientError` handler here gives them the same JSON body, with a stable
  * code, as every other refusal.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Express } from 'express';
 import type { HttpServerLimits } from '../config/http-server.js';
 import { errorBody, PUBLIC_ERROR_STATUS, type PublicErrorCode } from '../errors.js';
 
-export function limitedServer(app: Express, limits: HttpServerLimits): Server {
+export function limitedServer(listener: RequestListener, limits: HttpServerLimits): Server {
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -30,7 +29,7 @@ export function limitedServer(app: Express, limits: HttpServerLimits): Server {
       // Node looks for requests past their timeouts this often (default 30 s: far too coarse for a 10 s limit).
       connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
     },
-    app,
+    listener,
   );
   server.maxConnections = limits.maxConnections;
   if (limits.maxConnectionsPerClient > 0) capPerClient(server, limits.maxConnectionsPerClient);

@@ -1,7 +1,7 @@
 /** Small HTTP pieces every process uses: listening with a close path, the JSON error handler. */
 import type { Server, ServerResponse } from 'node:http';
 import { isIPv6, type AddressInfo } from 'node:net';
-import type { ErrorRequestHandler, Express } from 'express';
+import type { ErrorRequestHandler, Express, Request, Response } from 'express';
 import { AuthError, CodedError } from '@fedgw/subgraph-kit';
 import { sleep } from '../backoff.js';
 import { DEFAULT_HTTP_LIMITS, type HttpServerLimits } from '../config/http-server.js';
@@ -43,7 +43,7 @@ export interface ListenOptions {
 
 export function listen(app: Express, port: number, { host, limits = DEFAULT_HTTP_LIMITS }: ListenOptions = {}): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = limitedServer(app, limits);
+    const server = limitedServer((req, res) => (app as unknown as AppWithNext)(req, res, lastResort(req as Request, res as Response)), limits);
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);
@@ -53,6 +53,28 @@ export function listen(app: Express, port: number, { host, limits = DEFAULT_HTTP
     });
     server.listen(port, host);
   });
+}
+
+/** An Express app called with the callback that ends its router (Express's default is finalhandler). */
+type AppWithNext = (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
+
+/**
+ * What runs when an error passes the end of the app — which only one raised
+ * after its answer can do (the last error handler answers every other):
+ * express-session saving a session at the end of a response calls `next`
+ * once more, when the router has already run to its end. Express's default
+ * (finalhandler) would print a stack trace and destroy the socket, cutting
+ * the keep-alive connection under the client's next request: a reset
+ * instead of an answer. Here it is one log line.
+ */
+function lastResort(req: Request, res: Response) {
+  return (error?: unknown): void => {
+    if (error === undefined || error === null) {
+      // Every app ends with a JSON 404 (error-hygiene.ts): this is only a guard against a request left unanswered.
+      if (!res.headersSent) res.status(404).json(errorBody('NOT_FOUND', 'no such endpoint'));
+    } else if (res.headersSent) afterResponse(error, req, res);
+    else jsonErrorHandler(error, req, res, () => {});
+  };
 }
 
 /** Where a process on this machine reaches a server listening on `host`. */
@@ -160,7 +182,7 @@ export const jsonErrorHandler: ErrorRequestHandler = (error, req, res, _next) =>
  * response cut half-way is ended by closing its connection: the client must
  * not take a truncated body for a whole one.
  */
-function afterResponse(error: unknown, req: Parameters<ErrorRequestHandler>[1], res: Parameters<ErrorRequestHandler>[2]): void {
+function afterResponse(error: unknown, req: Request, res: Response): void {
   const code = error instanceof CodedError ? error.code : undefined;
   const line = { err: error, code, traceId: req.observed?.trace.traceId, responseComplete: res.writableEnded };
   if (req.log) req.log.warn(line, 'error after the response had begun');
