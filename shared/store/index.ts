@@ -7,6 +7,7 @@
 import { StoreCalls, type StoreConfig } from '@fedgw/subgraph-kit';
 import { connectRedis } from '@fedgw/subgraph-kit/redis';
 import { storeUnavailable } from '@fedgw/subgraph-kit/session';
+import type { Store as CounterStore } from 'express-rate-limit';
 import type { RefreshTokenStore, RevocationLog, SharedStore, SignInIndex, StoreOptions, TicketStore } from './contract.js';
 import { redisCounters, redisRefreshTokens, redisRevocations, redisSessions, redisSignIns, redisTickets } from './redis.js';
 import { guardSessions } from './sessions.js';
@@ -28,7 +29,7 @@ export async function openStore(config: StoreConfig, options: StoreOptions = {})
     refreshTokens: guarded(base.refreshTokens, calls),
     tickets: guarded(base.tickets, calls),
     signIns: guarded(base.signIns, calls),
-    counters: base.counters,
+    counters: (prefix) => guardedCounters(base.counters(prefix), calls),
     ping: base.ping,
     close: base.close,
   };
@@ -46,6 +47,20 @@ function guarded<T extends RevocationLog | RefreshTokenStore | TicketStore | Sig
       });
   }
   return wrapped as T;
+}
+
+/** The login counters' store methods, bounded like every other call (its other members pass through). */
+const COUNTER_CALLS = new Set<string | symbol>(['get', 'increment', 'decrement', 'resetKey']);
+
+function guardedCounters(store: CounterStore, calls: StoreCalls): CounterStore {
+  return new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (!COUNTER_CALLS.has(property)) return value.bind(target);
+      return (...args: unknown[]) => calls.run(() => value.apply(target, args), `the shared store (counter ${String(property)})`);
+    },
+  });
 }
 
 function sqliteBackend(file: string, options: StoreOptions): Backend {

@@ -6,7 +6,12 @@
  * in Redis), and session lookups at a subgraph directly. Every request must
  * get an HTTP status — 200 or 503 SESSION_STORE_UNAVAILABLE, never a reset
  * connection — none later than 2 s, and service resumes when Redis returns.
+ * On SQLite, a database another connection holds locked is the same: a
+ * write answers 503 within the bound, reads go on (WAL), and it serves
+ * again once the lock is gone.
  */
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
 import { postJson } from '../helpers/http.js';
@@ -124,4 +129,45 @@ describe('the session store hung or gone (session mode on Redis)', () => {
       expect((await bob.query('{ me { id } }')).body.data?.me).toEqual({ id: 'u2' });
     });
   }, 60_000);
+});
+
+describe('the SQLite store locked by another connection (session mode)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ mode: 'session' });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('answers writes 503 SESSION_STORE_UNAVAILABLE within 2 s while reads go on, and serves again once unlocked', async () => {
+    const alice = stack.client();
+    expect((await alice.login('alice', 'wonderland')).status).toBe(200);
+    const locker = new Database(path.join(stack.dir, 'sessions.db'));
+    try {
+      // A writer that does not let go: another process's long transaction, a backup, an operator's shell.
+      locker.exec('BEGIN IMMEDIATE');
+      locker.prepare("INSERT OR REPLACE INTO counters (key, hits, reset_at) VALUES ('lock', 1, 0)").run();
+      const timed = async <T>(request: () => Promise<T>) => {
+        const started = Date.now();
+        const answer = await request();
+        return { answer, ms: Date.now() - started };
+      };
+      const logins = Array.from({ length: 6 }, () => timed(() => stack.client().login('bob', 'builder')));
+      const reads = Array.from({ length: 4 }, () => timed(() => alice.query('{ me { id } }')));
+      for (const { answer, ms } of await Promise.all(logins)) {
+        expect(answer.status).toBe(503);
+        expect(answer.code).toBe('SESSION_STORE_UNAVAILABLE');
+        expect(ms).toBeLessThan(ANSWER_WITHIN_MS);
+      }
+      for (const { answer, ms } of await Promise.all(reads)) {
+        expect(answer.body.data?.me, JSON.stringify(answer.body)).toEqual({ id: 'u1' });
+        expect(ms).toBeLessThan(ANSWER_WITHIN_MS);
+      }
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }
+    await eventually(async () => expect((await stack.client().login('bob', 'builder')).status).toBe(200));
+  });
 });

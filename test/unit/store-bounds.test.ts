@@ -35,6 +35,28 @@ describe('StoreCalls', () => {
     expect(calls.hung).toBe(false);
     await expect(calls.run(() => 'v', 'get')).resolves.toBe('v');
   });
+
+  it('after a call that failed only after a long wait (a lock), fails that kind of call at once for a while', async () => {
+    const calls = new StoreCalls(100);
+    const locked = () => {
+      // What better-sqlite3 does on a lock: block for the busy timeout, then throw.
+      const until = Date.now() + 60;
+      while (Date.now() < until);
+      throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    };
+    await expect(calls.run(locked, 'set')).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+    let ran = false;
+    const again = () => {
+      ran = true;
+      return 'v';
+    };
+    await expect(calls.run(again, 'set')).rejects.toBeInstanceOf(TimeoutError);
+    expect(ran).toBe(false);
+    // Another kind of call (a read, which WAL does not lock) goes on.
+    await expect(calls.run(() => 'read', 'get')).resolves.toBe('read');
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    await expect(calls.run(again, 'set')).resolves.toBe('v');
+  });
 });
 
 describe('renewalIntervalMs', () => {

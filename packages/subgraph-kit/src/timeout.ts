@@ -21,17 +21,32 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 }
 
 /**
+ * How long SQLite waits for a lock held by another connection before it
+ * fails (busy_timeout). It blocks the process — no timer can cut it short —
+ * so it is half the store timeout, and StoreCalls fails the calls after
+ * such a wait at once for a while.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = STORE_TIMEOUT_MS / 2;
+
+/**
  * The calls to one store, each bounded by the timeout — and a hung store
- * (Redis stopped, not killed: the connection stays open and nothing comes
- * back) costs one timeout, not one per call: while a call that timed out
- * has not come back, every new call fails at once instead of queueing
- * behind it for another full timeout. The store answering that call (or
- * failing it: a closed connection) ends the hang, so service resumes by
- * itself when the store does.
+ * costs one timeout, not one per call:
+ *
+ * - Redis stopped, not killed (the connection stays open, nothing comes
+ *   back): while a call that timed out has not come back, every new call
+ *   fails at once instead of queueing behind it for another full timeout.
+ *   The store answering that call (or failing it: a closed connection) ends
+ *   the hang, so service resumes by itself when the store does.
+ * - SQLite locked by another connection: a call blocks for the busy
+ *   timeout, then fails. After a call that failed that slowly, calls of the
+ *   same kind (`what`: writes wait on a lock, reads in WAL mode do not) fail
+ *   at once for one timeout, instead of each blocking the process in turn.
  */
 export class StoreCalls {
   /** Calls that timed out and have not come back yet. */
   private overdue = 0;
+  /** Per kind of call, until when it fails at once after a slow failure (ms since the epoch). */
+  private readonly cooling = new Map<string, number>();
 
   constructor(readonly timeoutMs: number = STORE_TIMEOUT_MS) {}
 
@@ -41,10 +56,14 @@ export class StoreCalls {
   }
 
   run<T>(call: () => Promise<T> | T, what: string): Promise<T> {
-    if (this.hung) return Promise.reject(new TimeoutError(`${what}: the store has not answered a call that timed out`));
+    if (this.hung || (this.cooling.get(what) ?? 0) > Date.now()) {
+      return Promise.reject(new TimeoutError(`${what}: the store is not answering (a call just timed out or waited out a lock)`));
+    }
+    const started = Date.now();
     const pending = Promise.resolve().then(call);
     return withTimeout(pending, this.timeoutMs, what).catch((error: unknown) => {
       if (error instanceof TimeoutError) this.watch(pending);
+      else if (Date.now() - started >= this.timeoutMs / 2) this.cooling.set(what, Date.now() + this.timeoutMs);
       throw error;
     });
   }
