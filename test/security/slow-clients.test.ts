@@ -75,6 +75,7 @@ describe('slow and hostile clients, at the gateway and at a subgraph', () => {
         HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
         HTTP_KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_TIMEOUT_MS),
         HTTP_MAX_HEADER_BYTES: '8192',
+        HOST: '127.0.0.1',
       },
     });
   });
@@ -82,14 +83,19 @@ describe('slow and hostile clients, at the gateway and at a subgraph', () => {
     await stack?.close();
   });
 
+  it('listens on HOST only, every process', () => {
+    const servers = [stack.gateway, ...Object.values(stack.subgraphs), ...Object.values(stack.services)];
+    for (const { server } of servers) expect((server.address() as net.AddressInfo).address).toBe('127.0.0.1');
+  });
+
   describe.each(Object.keys(targets))('%s', (target) => {
     const url = () => targets[target]();
 
     it('answers slowloris and silent connections 408 REQUEST_TIMEOUT and closes them, while queries keep answering', async () => {
       const head = `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Slow: ${'a'.repeat(200)}\r\n\r\n`;
-      const slow = await Promise.all(Array.from({ length: 40 }, () => connect(url())));
-      for (const { socket } of slow) dribble(socket, head, 50);
-      const silent = await Promise.all(Array.from({ length: 10 }, () => connect(url())));
+      const slow = await Promise.all(Array.from({ length: 100 }, () => connect(url())));
+      for (const { socket } of slow) dribble(socket, head, 100);
+      const silent = await Promise.all(Array.from({ length: 20 }, () => connect(url())));
       // Normal queries, through the gateway, while those hold their sockets.
       for (let i = 0; i < 5; i++) {
         const answer = await stack.client().query('{ products { id } }');
