@@ -9,7 +9,7 @@ void runMain(async () => {
   const config = loadGatewayConfig();
   const logger = createLogger({ service: 'gateway', ...config.logging });
   const gateway = await startGateway(config, { logger, processMetrics: true });
-  logger.info(`gateway listening on http://localhost:${gateway.port}; composing the supergraph…`, { authMode: config.authMode });
+  logger.info(`gateway listening on ${gateway.url}; composing the supergraph…`, { authMode: config.authMode });
   let stopping = false;
   stopOnExitSignals(async () => {
     stopping = true;

@@ -113,7 +113,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     ],
   });
 
-  const running = await listen(app, config.port);
+  const running = await listen(app, config.port, { host: config.host, limits: config.http });
   // Whichever way the server stops, what it holds is released after it.
   const release = async () => {
     supergraph.stop();

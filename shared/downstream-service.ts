@@ -76,7 +76,7 @@ export async function startDownstreamService(definition: DownstreamServiceDefini
     unlogged: kit.jwks ? [jwksRoute(kit.jwks)] : [],
     routes: definition.routes.map((route) => routeOf(route, kit, config.downstreamUrls)),
   });
-  const running = await listen(app, config.port);
+  const running = await listen(app, config.port, { host: config.host, limits: config.http });
   return releasing({ ...running, name: definition.name }, () => kit.close());
 }
 
@@ -109,7 +109,7 @@ export function runDownstreamService(definition: DownstreamServiceDefinition): v
     const config = loadDownstreamConfig(definition.name, definition.defaultPort, definition.defaultActors, process.env, definition.downstream);
     const logger = createLogger({ service: definition.name, ...config.logging });
     const service = await startDownstreamService(definition, config, { logger, processMetrics: true });
-    logger.info(`${definition.name} listening on http://localhost:${service.port}`, { authMode: config.authMode, allowedActors: config.allowedActors });
+    logger.info(`${definition.name} listening on ${service.url}`, { authMode: config.authMode, allowedActors: config.allowedActors });
     stopOnExitSignals(async () => {
       logger.info('stopping: draining requests in flight');
       await service.drain(config.drain);

@@ -33,6 +33,10 @@ export const PUBLIC_ERROR_STATUS = {
   TOO_MANY_ROOT_FIELDS: 400,
   /** The request itself is malformed (bad JSON, not UTF-8, wrong shape). */
   BAD_REQUEST: 400,
+  /** Its headers did not arrive within HTTP_HEADERS_TIMEOUT_MS, or the whole request within HTTP_REQUEST_TIMEOUT_MS (a slow or unterminated body). */
+  REQUEST_TIMEOUT: 408,
+  /** Its headers are larger than HTTP_MAX_HEADER_BYTES. */
+  HEADERS_TOO_LARGE: 431,
 
   // --- signing in through an OpenID Connect provider (gateway/auth/oidc/) ---
   /** `return_to` is not a path on this gateway (`//evil.example`, `https://…`, `/\\evil`). */

@@ -111,7 +111,7 @@ export async function startSubgraph(definition: SubgraphDefinition, config: Subg
     routes: [use('/graphql', express.json({ limit: '1mb', verify: keepRawBody }), graphql)],
   });
 
-  const running = await listen(app, config.port);
+  const running = await listen(app, config.port, { host: config.host, limits: config.http });
   return releasing({ ...running, name: definition.name, metrics: metrics.registry }, async () => {
     await apollo.stop();
     await kit.close();
@@ -173,7 +173,7 @@ export function runSubgraph(definition: SubgraphDefinition): void {
     const config = subgraphConfig(definition);
     const logger = createLogger({ service: definition.name, ...config.logging });
     const subgraph = await startSubgraph(definition, config, { logger, processMetrics: true });
-    logger.info(`${definition.name} subgraph listening on http://localhost:${subgraph.port}/graphql`, { authMode: config.authMode });
+    logger.info(`${definition.name} subgraph listening on ${subgraph.url}/graphql`, { authMode: config.authMode });
     stopOnExitSignals(async () => {
       logger.info('stopping: draining requests in flight');
       await subgraph.drain(config.drain);

@@ -73,6 +73,8 @@ describe('session mode on SQLite', () => {
     expect(cost.tokensVerified).toBe(0);
     expect(cost.subgraphFetches).toBeGreaterThanOrEqual(4);
     expect(cost.storeReads).toBe(cost.subgraphFetches + 1);
+    // Just logged in: the idle timeout needs no renewal yet, so no store write.
+    expect(cost.storeWrites).toBe(0);
     for (const [name, requests] of Object.entries(stack.seen)) {
       expect(requests.length, name).toBeGreaterThan(0);
       for (const { headers } of requests) {
@@ -131,6 +133,36 @@ describe('session lifetime', () => {
     expect((await client.query('{ me { id } }')).body.data?.me).toEqual({ id: 'u1' });
     await new Promise((resolve) => setTimeout(resolve, 1300));
     expect((await client.query('{ me { id } }')).body.data?.me).toBeNull();
+  });
+});
+
+describe('session renewal: the idle timeout, throttled', () => {
+  // A 4 s idle timeout renews at most every 2 s (half of it: renewal.ts).
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ mode: 'session', env: { SESSION_IDLE_TIMEOUT: '4' } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('writes the store at most once per renewal interval, keeps an active session, and ends an idle one', async () => {
+    const client = stack.client();
+    await client.login('alice', 'wonderland');
+    const me = async () => {
+      const result = await client.query('{ me { id } }');
+      return { me: result.body.data?.me, writes: (result.body as any).extensions.authCost.storeWrites };
+    };
+    expect(await me()).toEqual({ me: { id: 'u1' }, writes: 0 });
+    await sleep(2200);
+    expect(await me()).toEqual({ me: { id: 'u1' }, writes: 1 });
+    expect(await me()).toEqual({ me: { id: 'u1' }, writes: 0 });
+    await sleep(2200);
+    // Past the idle timeout counted from the login: alive, because it was renewed.
+    expect(await me()).toEqual({ me: { id: 'u1' }, writes: 1 });
+    await sleep(4500);
+    expect((await me()).me).toBeNull();
   });
 });
 

@@ -3,11 +3,16 @@ import { ConfigError, DEFAULT_GATEWAY_JWKS_URL, httpUrl, integer, oneOf, optiona
 import { AUTH_MODE_NAMES, type AuthModeName } from '../auth-modes/index.js';
 import { LOG_LEVELS, type LoggingConfig, type LogLevel } from '../observability/logger.js';
 import type { DrainOptions } from '../service/http.js';
+import { parseHost, parseHttpLimits, type HttpServerLimits } from './http-server.js';
 
 export interface CommonConfig {
   authMode: AuthModeName;
   production: boolean;
   port: number;
+  /** HOST: the address it listens on; unset, every interface. */
+  host: string | undefined;
+  /** HTTP_*: the HTTP server's limits against slow or hostile clients (http-server.ts). */
+  http: HttpServerLimits;
   /** What gateway replicas share: sessions, revocations, refresh tokens, login counters (SHARED_STORE, or SESSION_STORE: the kit's parseStore). */
   store: StoreConfig;
   /** `iss` of identity tokens; subgraphs accept only this issuer. */
@@ -30,6 +35,8 @@ export function commonConfig(env: Env, defaultPort: number): CommonConfig {
     authMode: oneOf(env, 'AUTH_MODE', AUTH_MODE_NAMES, 'token'),
     production,
     port,
+    host: parseHost(env),
+    http: parseHttpLimits(env),
     store: parseStore(env),
     // Subgraphs default to the origin they fetch the gateway's keys from;
     // the gateway overrides this with its own URL (config/gateway.ts).

@@ -14,10 +14,12 @@ export interface AuthCost extends SubgraphCost {
   tokensSigned: number;
   /** Identity tokens taken from the gateway's cache. */
   tokenCacheHits: number;
+  /** Session-store writes by the gateway for this request (session mode: the throttled renewal of the idle timeout). */
+  storeWrites: number;
 }
 
 export function emptyAuthCost(): AuthCost {
-  return { subgraphFetches: 0, tokensSigned: 0, tokenCacheHits: 0, ...emptySubgraphCost() };
+  return { subgraphFetches: 0, tokensSigned: 0, tokenCacheHits: 0, storeWrites: 0, ...emptySubgraphCost() };
 }
 
 /** Adds one subgraph's `x-auth-cost` header to the request's total (it includes what the services it called reported). */

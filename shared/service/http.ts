@@ -1,15 +1,17 @@
 /** Small HTTP pieces every process uses: listening with a close path, the JSON error handler. */
 import type { Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { ErrorRequestHandler, Express } from 'express';
+import { isIPv6, type AddressInfo } from 'node:net';
+import type { ErrorRequestHandler, Express, Request, Response } from 'express';
 import { AuthError, CodedError } from '@fedgw/subgraph-kit';
 import { sleep } from '../backoff.js';
+import { DEFAULT_HTTP_LIMITS, type HttpServerLimits } from '../config/http-server.js';
 import { errorBody, type PublicErrorCode } from '../errors.js';
+import { limitedServer } from './http-server.js';
 
 export interface RunningServer {
   server: Server;
   port: number;
-  /** http://127.0.0.1:<port> — what tests and the launcher talk to. */
+  /** http://127.0.0.1:<port> (or HOST's address) — what tests and the launcher talk to. */
   url: string;
   /** Stops at once: every connection is cut, requests in flight included (tests). */
   close(): Promise<void>;
@@ -32,16 +34,53 @@ export interface DrainOptions {
 /** Set on `app.locals` while the server drains: the skeleton's /readyz answers 503 from then on. */
 export const DRAINING = 'draining';
 
-export function listen(app: Express, port: number): Promise<RunningServer> {
+export interface ListenOptions {
+  /** HOST: the address to listen on; unset, every interface. */
+  host?: string;
+  /** The limits against slow or hostile clients (default: DEFAULT_HTTP_LIMITS). */
+  limits?: HttpServerLimits;
+}
+
+export function listen(app: Express, port: number, { host, limits = DEFAULT_HTTP_LIMITS }: ListenOptions = {}): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port);
+    const server = limitedServer((req, res) => (app as unknown as AppWithNext)(req, res, lastResort(req as Request, res as Response)), limits);
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);
       const actual = (server.address() as AddressInfo).port;
-      resolve({ server, port: actual, url: `http://127.0.0.1:${actual}`, close: () => closeNow(server), drain: (options) => drain(app, server, options) });
+      const url = `http://${reachableHost(host)}:${actual}`;
+      resolve({ server, port: actual, url, close: () => closeNow(server), drain: (options) => drain(app, server, options) });
     });
+    server.listen(port, host);
   });
+}
+
+/** An Express app called with the callback that ends its router (Express's default is finalhandler). */
+type AppWithNext = (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
+
+/**
+ * What runs when an error passes the end of the app — which only one raised
+ * after its answer can do (the last error handler answers every other):
+ * express-session saving a session at the end of a response calls `next`
+ * once more, when the router has already run to its end. Express's default
+ * (finalhandler) would print a stack trace and destroy the socket, cutting
+ * the keep-alive connection under the client's next request: a reset
+ * instead of an answer. Here it is one log line.
+ */
+function lastResort(req: Request, res: Response) {
+  return (error?: unknown): void => {
+    if (error === undefined || error === null) {
+      // Every app ends with a JSON 404 (error-hygiene.ts): this is only a guard against a request left unanswered.
+      if (!res.headersSent) res.status(404).json(errorBody('NOT_FOUND', 'no such endpoint'));
+    } else if (res.headersSent) afterResponse(error, req, res);
+    else jsonErrorHandler(error, req, res, () => {});
+  };
+}
+
+/** Where a process on this machine reaches a server listening on `host`. */
+function reachableHost(host: string | undefined): string {
+  if (host === undefined || host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return isIPv6(host) ? `[${host}]` : host;
 }
 
 /**
@@ -110,8 +149,8 @@ export function closeConnectionsWhileDraining(app: Express): void {
  * oversized body) are JSON with a stable code instead of Express's HTML
  * page; anything else is a 500 without details.
  */
-export const jsonErrorHandler: ErrorRequestHandler = (error, req, res, next) => {
-  if (res.headersSent) return next(error);
+export const jsonErrorHandler: ErrorRequestHandler = (error, req, res, _next) => {
+  if (res.headersSent) return afterResponse(error, req, res);
   const type = (error as { type?: string }).type;
   if (error instanceof CodedError) {
     if (error instanceof AuthError) req.observed?.refuse(error, 'http');
@@ -134,6 +173,22 @@ export const jsonErrorHandler: ErrorRequestHandler = (error, req, res, next) => 
     res.status(500).json(errorBody('INTERNAL_SERVER_ERROR', 'internal server error'));
   }
 };
+
+/**
+ * An error raised once the answer had begun (express-session's save of a
+ * session at the end of a response, with the store down): the client's
+ * answer stands — one log line, not Express's default, which prints a stack
+ * trace and destroys the socket (a reset instead of an answer). Only a
+ * response cut half-way is ended by closing its connection: the client must
+ * not take a truncated body for a whole one.
+ */
+function afterResponse(error: unknown, req: Request, res: Response): void {
+  const code = error instanceof CodedError ? error.code : undefined;
+  const line = { err: error, code, traceId: req.observed?.trace.traceId, responseComplete: res.writableEnded };
+  if (req.log) req.log.warn(line, 'error after the response had begun');
+  else console.error(JSON.stringify({ msg: 'error after the response had begun', code, error: String(error) }));
+  if (!res.writableEnded) req.socket.destroy();
+}
 
 function isClientError(error: unknown): boolean {
   const status = (error as { status?: unknown } | null)?.status;

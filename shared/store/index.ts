@@ -4,9 +4,10 @@
  * backend and puts the same guard around both: every call bounded, every
  * failure SESSION_STORE_UNAVAILABLE.
  */
-import { STORE_TIMEOUT_MS, withTimeout, type StoreConfig } from '@fedgw/subgraph-kit';
+import { StoreCalls, type StoreConfig } from '@fedgw/subgraph-kit';
 import { connectRedis } from '@fedgw/subgraph-kit/redis';
 import { storeUnavailable } from '@fedgw/subgraph-kit/session';
+import type { Store as CounterStore } from 'express-rate-limit';
 import type { RefreshTokenStore, RevocationLog, SharedStore, SignInIndex, StoreOptions, TicketStore } from './contract.js';
 import { redisCounters, redisRefreshTokens, redisRevocations, redisSessions, redisSignIns, redisTickets } from './redis.js';
 import { guardSessions } from './sessions.js';
@@ -17,16 +18,18 @@ export type * from './contract.js';
 const PRUNE_INTERVAL_MS = 5 * 60 * 1000;
 
 export async function openStore(config: StoreConfig, options: StoreOptions = {}): Promise<SharedStore> {
-  const timeoutMs = options.timeoutMs ?? STORE_TIMEOUT_MS;
+  // One bound for the whole store: once a call hangs, the next fail at once instead of each waiting a timeout.
+  const calls = new StoreCalls(options.timeoutMs);
   const base = config.kind === 'sqlite' ? sqliteBackend(config.path, options) : redisBackend(config.url, options);
-  const sessions = guardSessions(base.sessions, timeoutMs, options.observer);
+  const sessions = guardSessions(base.sessions, calls, options.observer);
   return {
     sessions,
-    revocations: guarded(base.revocations, timeoutMs),
-    refreshTokens: guarded(base.refreshTokens, timeoutMs),
-    tickets: guarded(base.tickets, timeoutMs),
-    signIns: guarded(base.signIns, timeoutMs),
-    counters: base.counters,
+    // `follow` waits at start for what is revoked with a bound of its own, and is no request's wait.
+    revocations: { ...guarded(base.revocations, calls), follow: base.revocations.follow },
+    refreshTokens: guarded(base.refreshTokens, calls),
+    tickets: guarded(base.tickets, calls),
+    signIns: guarded(base.signIns, calls),
+    counters: (prefix) => guardedCounters(base.counters(prefix), calls),
     ping: base.ping,
     close: base.close,
   };
@@ -35,15 +38,29 @@ export async function openStore(config: StoreConfig, options: StoreOptions = {})
 type Backend = SharedStore;
 
 /** Every method of `target` bounded by the timeout, its failures SESSION_STORE_UNAVAILABLE. */
-function guarded<T extends RevocationLog | RefreshTokenStore | TicketStore | SignInIndex>(target: T, timeoutMs: number): T {
+function guarded<T extends RevocationLog | RefreshTokenStore | TicketStore | SignInIndex>(target: T, calls: StoreCalls): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(target) as [string, (...args: unknown[]) => Promise<unknown>][]) {
     wrapped[name] = (...args: unknown[]) =>
-      withTimeout(Promise.resolve().then(() => method.apply(target, args)), timeoutMs, `the shared store (${name})`).catch((error: unknown) => {
+      calls.run(() => method.apply(target, args), `the shared store (${name})`).catch((error: unknown) => {
         throw storeUnavailable(error);
       });
   }
   return wrapped as T;
+}
+
+/** The login counters' store methods, bounded like every other call (its other members pass through). */
+const COUNTER_CALLS = new Set<string | symbol>(['get', 'increment', 'decrement', 'resetKey']);
+
+function guardedCounters(store: CounterStore, calls: StoreCalls): CounterStore {
+  return new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (!COUNTER_CALLS.has(property)) return value.bind(target);
+      return (...args: unknown[]) => calls.run(() => value.apply(target, args), `the shared store (counter ${String(property)})`);
+    },
+  });
 }
 
 function sqliteBackend(file: string, options: StoreOptions): Backend {

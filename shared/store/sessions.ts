@@ -5,7 +5,7 @@
  */
 import type session from 'express-session';
 import type { SessionData } from 'express-session';
-import { withTimeout, type SessionStoreObserver } from '@fedgw/subgraph-kit';
+import type { SessionStoreObserver, StoreCalls } from '@fedgw/subgraph-kit';
 import { storeUnavailable } from '@fedgw/subgraph-kit/session';
 
 /** Session expiry as express-session sets it: the cookie's expiry, else the default TTL. */
@@ -24,8 +24,8 @@ function call(method: (...args: any[]) => unknown, args: any[]): Promise<unknown
   });
 }
 
-/** Bounds and observes every callback-style method of `store`, in place. */
-export function guardSessions(store: session.Store, timeoutMs: number, observer?: SessionStoreObserver): session.Store {
+/** Bounds (by `calls`, shared with the store's other calls) and observes every callback-style method of `store`, in place. */
+export function guardSessions(store: session.Store, calls: StoreCalls, observer?: SessionStoreObserver): session.Store {
   for (const operation of OPERATIONS) {
     const original = (store[operation] as ((...args: any[]) => unknown) | undefined)?.bind(store);
     if (!original) continue;
@@ -37,7 +37,7 @@ export function guardSessions(store: session.Store, timeoutMs: number, observer?
         if (error) callback(storeUnavailable(error));
         else callback(null, value);
       };
-      withTimeout(call(original, args), timeoutMs, `the session store (${operation})`).then(
+      calls.run(() => call(original, args), `the session store (${operation})`).then(
         (value) => settle(null, value),
         (error: unknown) => settle(error),
       );

@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import session, { type SessionData } from 'express-session';
 import type { Options as CounterOptions, Store as CounterStore } from 'express-rate-limit';
 import { SESSIONS_TABLE_SCHEMA } from '@fedgw/subgraph-kit/session';
+import { SQLITE_BUSY_TIMEOUT_MS } from '@fedgw/subgraph-kit';
 import type { RefreshTokenRecord, Revocation, RevocationLog, RefreshTokenStore, SignInIndex, TicketStore } from './contract.js';
 import { sessionExpiresAt } from './sessions.js';
 
@@ -30,9 +31,9 @@ export function openDatabase(file: string): Database.Database {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   // WAL lets the gateway write while subgraph processes read the same file;
-  // busy_timeout waits out a concurrent writer instead of failing at once.
+  // busy_timeout waits out a concurrent writer instead of failing at once — briefly: the wait blocks the process.
   db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 1000');
+  db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   db.pragma('synchronous = NORMAL');
   db.exec(SCHEMA);
   return db;

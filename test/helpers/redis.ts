@@ -1,6 +1,7 @@
 /**
  * A private redis-server on a free port, for tests that stop and restart
- * Redis. The machine's shared Redis is never stopped or flushed.
+ * Redis, or hang it (SIGSTOP). The machine's shared Redis is never stopped,
+ * paused or flushed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../scripts/lib/local.js';
@@ -9,7 +10,12 @@ import { redisAnswers } from './modes.js';
 export interface PrivateRedis {
   url: string;
   start(): Promise<void>;
+  /** SIGKILL: gone, its connections closed. */
   stop(): Promise<void>;
+  /** SIGSTOP: hung — its connections stay open and nothing answers (resume() undoes it). */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
 }
 
 export async function privateRedis(): Promise<PrivateRedis> {
@@ -33,6 +39,12 @@ export async function privateRedis(): Promise<PrivateRedis> {
       const exited = new Promise((resolve) => child!.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
+    },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
     },
   };
   await redis.start();

@@ -25,6 +25,8 @@ describe('commonConfig', () => {
       authMode: 'token',
       production: false,
       port: 4321,
+      host: undefined,
+      http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16_384, maxConnections: 1_000, maxConnectionsPerClient: 0 },
       store: { kind: 'sqlite', path: path.resolve('.data/sessions.db') },
       gatewayIssuer: 'http://localhost:4000',
       gatewayJwksUrl: 'http://localhost:4000/.well-known/jwks.json',
@@ -98,6 +100,19 @@ describe('commonConfig', () => {
     ['LOG_FORMAT', { LOG_FORMAT: 'xml' }],
     ['METRICS_TOKEN', { METRICS_TOKEN: 'too-short' }],
     ['METRICS_TOKEN', { METRICS_TOKEN: 'long enough but has spaces' }],
+    ['HOST', { HOST: 'example.com' }],
+    ['HOST', { HOST: '127.0.0.1:4000' }],
+    ['HOST', { HOST: '256.1.1.1' }],
+    ['HTTP_HEADERS_TIMEOUT_MS', { HTTP_HEADERS_TIMEOUT_MS: '99' }],
+    ['HTTP_HEADERS_TIMEOUT_MS', { HTTP_HEADERS_TIMEOUT_MS: '1.5' }],
+    ['HTTP_REQUEST_TIMEOUT_MS', { HTTP_REQUEST_TIMEOUT_MS: 'soon' }],
+    ['HTTP_REQUEST_TIMEOUT_MS', { HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }],
+    ['HTTP_REQUEST_TIMEOUT_MS', { HTTP_HEADERS_TIMEOUT_MS: '60000' }],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', { HTTP_KEEP_ALIVE_TIMEOUT_MS: '0' }],
+    ['HTTP_MAX_HEADER_BYTES', { HTTP_MAX_HEADER_BYTES: '512' }],
+    ['HTTP_MAX_HEADER_BYTES', { HTTP_MAX_HEADER_BYTES: '2000000' }],
+    ['HTTP_MAX_CONNECTIONS', { HTTP_MAX_CONNECTIONS: '0' }],
+    ['HTTP_MAX_CONNECTIONS_PER_CLIENT', { HTTP_MAX_CONNECTIONS_PER_CLIENT: '-1' }],
   ])('refuses a bad %s', (variable, env) => {
     expect(refusedVariable(env)).toBe(variable);
   });
@@ -105,6 +120,29 @@ describe('commonConfig', () => {
   it('accepts the bounds of the integer settings', () => {
     expect(commonConfig({ PORT: '0', IDENTITY_TOKEN_TTL: '10' }, 4000)).toMatchObject({ port: 0, identityTokenTtlSeconds: 10 });
     expect(commonConfig({ PORT: '65535', IDENTITY_TOKEN_TTL: '3600' }, 4000)).toMatchObject({ port: 65535, identityTokenTtlSeconds: 3600 });
+  });
+
+  it('takes an IP address or localhost as HOST', () => {
+    for (const host of ['127.0.0.1', '0.0.0.0', '::1', '::', 'localhost']) expect(commonConfig({ HOST: host }, 4000).host).toBe(host);
+  });
+
+  it('reads the HTTP server limits', () => {
+    const env = {
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_REQUEST_TIMEOUT_MS: '2000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
+      HTTP_MAX_HEADER_BYTES: '8192',
+      HTTP_MAX_CONNECTIONS: '50',
+      HTTP_MAX_CONNECTIONS_PER_CLIENT: '10',
+    };
+    expect(commonConfig(env, 4000).http).toEqual({
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 2000,
+      keepAliveTimeoutMs: 1000,
+      maxHeaderBytes: 8192,
+      maxConnections: 50,
+      maxConnectionsPerClient: 10,
+    });
   });
 
   it('does not echo a bad metrics token', () => {

@@ -45,7 +45,7 @@ export {
 } from './errors.js';
 export { boolean, ConfigError, type Env, httpUrl, integer, oneOf, optional } from './env.js';
 export { READY, type Readiness } from './readiness.js';
-export { STORE_TIMEOUT_MS, TimeoutError, withTimeout } from './timeout.js';
+export { SQLITE_BUSY_TIMEOUT_MS, STORE_TIMEOUT_MS, StoreCalls, TimeoutError, withTimeout } from './timeout.js';
 export { addCost, AUTH_COST_HEADER, emptySubgraphCost, formatSubgraphCost, parseSubgraphCost, type SubgraphCost } from './auth-cost.js';
 export { AUTH_HOPS_HEADER, type DownstreamHop, formatHops, MAX_REPORTED_HOPS, noteHop, parseHops } from './auth-hops.js';
 export { createPolicyRegistry, type DenialObserver, type DirectiveKind, type Policy, type PolicyRegistry } from './authorization/rules.js';

@@ -5,13 +5,15 @@
  *
  * - commands fail at once while disconnected (no offline queue: that queue
  *   is how a Redis outage turns into hung requests);
- * - every command and ping is bounded by a timeout;
+ * - every command and ping is bounded by a timeout, and a hung Redis
+ *   (stopped, its connection open) costs one timeout, not one per command
+ *   (StoreCalls);
  * - the client reconnects forever, at most a second apart, and the process
  *   starts (and reports not ready) while Redis is down.
  */
 import { createClient } from 'redis';
 import type { Readiness } from './readiness.js';
-import { STORE_TIMEOUT_MS, withTimeout } from './timeout.js';
+import { StoreCalls, withTimeout } from './timeout.js';
 
 export type RedisClient = ReturnType<typeof createClient>;
 
@@ -26,12 +28,15 @@ export interface RedisConnection {
 
 export interface RedisOptions {
   timeoutMs?: number;
+  /** The bound its commands share with the other calls to the same store (default: its own). */
+  calls?: StoreCalls;
   /** Told once per outage, with the first error of it (the client emits one per failed reconnect). */
   onOutage?(error: Error): void;
 }
 
 export function connectRedis(url: string, options: RedisOptions = {}): RedisConnection {
-  const timeoutMs = options.timeoutMs ?? STORE_TIMEOUT_MS;
+  const calls = options.calls ?? new StoreCalls(options.timeoutMs);
+  const timeoutMs = calls.timeoutMs;
   const client = createClient({
     url,
     disableOfflineQueue: true,
@@ -55,7 +60,7 @@ export function connectRedis(url: string, options: RedisOptions = {}): RedisConn
   });
   return {
     client,
-    sendCommand: (args) => withTimeout(client.sendCommand(args), timeoutMs, 'redis'),
+    sendCommand: (args) => calls.run(() => client.sendCommand(args), 'redis'),
     async ping() {
       if (!client.isReady) return { ok: false, detail: `redis not connected${lastError ? `: ${lastError}` : ''}` };
       try {

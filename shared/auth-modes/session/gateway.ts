@@ -11,6 +11,7 @@ import { shortHash, type Logger } from '../../observability/logger.js';
 import { ANONYMOUS, type Caller, type GatewayAuthStrategy, type GatewayModeContext, type IdentityPropagation } from '../contract.js';
 import { indexProviderSignIn, takeProviderSignIns } from '../provider-sign-ins.js';
 import { storedProviderSignIn } from './provider-tokens.js';
+import { renewedSession, renewSessions, withoutTouch } from './renewal.js';
 
 /** A project-specific cookie name: `connect.sid` would tell an attacker what runs here. */
 export const SESSION_COOKIE = 'fedgw.sid';
@@ -21,10 +22,11 @@ export async function sessionGateway({ config, logger, store }: GatewayModeConte
   const middleware = session({
     name: SESSION_COOKIE,
     secret,
-    store: store.sessions,
+    // Without touch: the store's expiry is renewed, throttled, before the request (renewal.ts).
+    store: withoutTouch(store.sessions),
     resave: false,
     saveUninitialized: false,
-    // The idle timeout: every response pushes the expiry forward.
+    // The idle timeout: every response pushes the cookie's expiry forward.
     rolling: true,
     cookie: { ...cookie, maxAge: config.sessionIdleTimeoutSeconds * 1000 },
   });
@@ -32,10 +34,11 @@ export async function sessionGateway({ config, logger, store }: GatewayModeConte
     async authenticate(req, cost) {
       // express-session read the store once for a request that carried its cookie.
       if (req.session?.auth) cost.storeReads++;
+      if (renewedSession(req)) cost.storeWrites++;
       return sessionCaller(req);
     },
     propagation: sessionPropagation,
-    middleware: [middleware],
+    middleware: [middleware, renewSessions(config.sessionIdleTimeoutSeconds)],
     async signIn(req, _res, user, origin) {
       // A new id at login: a session id planted before login is never the authenticated one.
       await promised((done) => req.session.regenerate(done));

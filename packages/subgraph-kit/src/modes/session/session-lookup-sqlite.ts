@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { SQLITE_BUSY_TIMEOUT_MS } from '../../timeout.js';
 import type { SessionBackend } from './session-lookup.js';
 import { SESSIONS_TABLE_SCHEMA, type StoredSession } from './session-record.js';
 

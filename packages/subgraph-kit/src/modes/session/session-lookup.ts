@@ -11,7 +11,7 @@
 import type { StoreConfig } from '../../config.js';
 import { AuthError } from '../../errors.js';
 import type { Readiness } from '../../readiness.js';
-import { STORE_TIMEOUT_MS, withTimeout } from '../../timeout.js';
+import { StoreCalls } from '../../timeout.js';
 import type { SessionStoreObserver } from '../contract.js';
 import type { StoredSession } from './session-record.js';
 
@@ -43,14 +43,15 @@ export function storeUnavailable(cause: unknown): AuthError {
 }
 
 export async function openSessionLookup(store: StoreConfig, options: SessionLookupOptions = {}): Promise<SessionLookup> {
-  const timeoutMs = options.timeoutMs ?? STORE_TIMEOUT_MS;
-  const backend = store.kind === 'sqlite' ? await sqlite(store.path) : await redis(store.url, timeoutMs);
+  // One bound for every read: a hung store costs one timeout, not one per read.
+  const calls = new StoreCalls(options.timeoutMs);
+  const backend = store.kind === 'sqlite' ? await sqlite(store.path) : await redis(store.url, calls);
   return {
     async get(sid) {
       const started = process.hrtime.bigint();
       let failed = false;
       try {
-        return await withTimeout(Promise.resolve().then(() => backend.get(sid)), timeoutMs, 'the session store (get)');
+        return await calls.run(() => backend.get(sid), 'the session store (get)');
       } catch (error) {
         failed = true;
         throw storeUnavailable(error);
@@ -68,9 +69,9 @@ async function sqlite(file: string): Promise<SessionBackend> {
   return module.sqliteSessions(file);
 }
 
-async function redis(url: string, timeoutMs: number): Promise<SessionBackend> {
+async function redis(url: string, calls: StoreCalls): Promise<SessionBackend> {
   const module = await optionalPeer(() => import('./session-lookup-redis.js'), 'redis', url);
-  return module.redisSessions(url, timeoutMs);
+  return module.redisSessions(url, calls);
 }
 
 /** A backend module, or a clear error naming the package its store needs. */
