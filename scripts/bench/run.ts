@@ -22,6 +22,7 @@ import {
   bodyCheck,
   QUERIES,
   referenceAnswers,
+  runsQuery,
   startVariant,
   VARIANTS,
   type Probe,
@@ -62,6 +63,8 @@ export interface Sample {
   requests: number;
   gatewayCpuMsPerRequest: number;
   subgraphsCpuMsPerRequest: number;
+  /** The payments process's CPU per request (NaN where the variant runs none). */
+  paymentsCpuMsPerRequest: number;
   /** Subgraph requests served during the sample, and TCP connections the subgraphs accepted meanwhile. */
   subgraphRequests: number;
   subgraphConnectionsOpened: number;
@@ -88,7 +91,8 @@ export interface Row {
   p99: number;
   gatewayCpuMsPerRequest: number;
   subgraphsCpuMsPerRequest: number;
-  /** requests/s ÷ (a)'s in the same round. */
+  paymentsCpuMsPerRequest: number;
+  /** requests/s ÷ (a)'s in the same round (NaN for a query (a) does not run: the hop's pair). */
   ratio: Ratio;
   /** Gateway CPU ms per request ÷ (a)'s in the same round (lower is cheaper). */
   cpuRatio: Ratio;
@@ -178,7 +182,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
   const startedAt = new Date();
   const loadBefore = os.loadavg();
   const skipped: BenchResult['skipped'] = [];
-  const queries = QUERIES.filter((q) => !options.queries || options.queries.includes(q.id));
+  let queries = QUERIES.filter((q) => !options.queries || options.queries.includes(q.id));
   let wanted = VARIANTS.filter((v) => v.id === 'a' || !options.only || options.only.includes(v.id));
 
   let redisVersion: string | undefined;
@@ -205,6 +209,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
 
     log('checking every variant\'s answers against (a)\'s and the heavy query\'s against the Guild\'s digest…');
     const reference = await referenceAnswers(running);
+    // The hop's pair is left out when no variant that runs it is running.
+    queries = queries.filter((q) => reference.has(q.id));
+    const runnersOf = (query: QueryDef) => running.filter((v) => runsQuery(v.def, query));
     const checks = new Map(queries.map((q) => [q.id, bodyCheck(reference.get(q.id)!.canonical)]));
 
     const phases = {
@@ -247,7 +254,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     };
 
     log(`warming up every variant (${options.warmupSeconds * 2} s per query)…`);
-    for (const query of queries) for (const variant of running) await loadOf(variant, query, 'first warm-up');
+    for (const query of queries) for (const variant of runnersOf(query)) await loadOf(variant, query, 'first warm-up');
 
     const redisVariant = running.find((v) => v.def.store === 'redis');
     const redisPort = Number(new URL(options.redisUrl).port || 6379);
@@ -259,12 +266,12 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     const key = (variant: VariantDef, query: QueryDef) => `${variant.id}:${query.id}`;
     for (let round = 1; round <= options.rounds; round++) {
       for (const query of queries) {
-        for (const variant of running) {
+        for (const variant of runnersOf(query)) {
           const warm = await loadOf(variant, query, 'warm-up');
           await variant.quiesce(query.graph);
-          const [cpu0, stats0] = await Promise.all([variant.gatewayCpuMs(query.graph), variant.stats()]);
+          const [cpu0, stats0, pay0] = await Promise.all([variant.gatewayCpuMs(query.graph), variant.stats(), variant.paymentsStats()]);
           const load = await loadOf(variant, query, 'sample', undefined, warm.requestsPerSecond);
-          const [cpu1, stats1] = await Promise.all([variant.gatewayCpuMs(query.graph), variant.stats()]);
+          const [cpu1, stats1, pay1] = await Promise.all([variant.gatewayCpuMs(query.graph), variant.stats(), variant.paymentsStats()]);
           const perRequest = (ms: number) => (load.requests > 0 ? ms / load.requests : NaN);
           const sample: Sample = {
             round,
@@ -274,6 +281,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
             requests: load.requests,
             gatewayCpuMsPerRequest: perRequest(cpu1 - cpu0),
             subgraphsCpuMsPerRequest: perRequest(stats1.cpuMs - stats0.cpuMs),
+            paymentsCpuMsPerRequest: pay0 && pay1 ? perRequest(pay1.cpuMs - pay0.cpuMs) : NaN,
             subgraphRequests: stats1.requests - stats0.requests,
             subgraphConnectionsOpened: stats1.connectionsOpened - stats0.connectionsOpened,
             subgraphConnectionsOpen: stats1.connectionsOpen,
@@ -296,9 +304,11 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     const baseline = running.find((v) => v.def.id === 'a')!;
     const rows: Row[] = [];
     for (const query of queries) {
-      const baseSamples = samples.get(key(baseline.def, query))!;
+      const baseSamples = samples.get(key(baseline.def, query));
+      const against = (list: Sample[], field: 'rps' | 'gatewayCpuMsPerRequest') =>
+        spread(list.map((s, i) => (baseSamples ? s[field] / baseSamples[i][field] : NaN)));
       const expected = reference.get(query.id)!.canonical;
-      for (const variant of running) {
+      for (const variant of runnersOf(query)) {
         const list = samples.get(key(variant.def, query))!;
         const probe = await variant.probe(query);
         rows.push({
@@ -310,8 +320,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
           p99: median(list.map((s) => s.p99)),
           gatewayCpuMsPerRequest: median(list.map((s) => s.gatewayCpuMsPerRequest)),
           subgraphsCpuMsPerRequest: median(list.map((s) => s.subgraphsCpuMsPerRequest)),
-          ratio: spread(list.map((s, i) => s.rps / baseSamples[i].rps)),
-          cpuRatio: spread(list.map((s, i) => s.gatewayCpuMsPerRequest / baseSamples[i].gatewayCpuMsPerRequest)),
+          paymentsCpuMsPerRequest: median(list.map((s) => s.paymentsCpuMsPerRequest)),
+          ratio: against(list, 'rps'),
+          cpuRatio: against(list, 'gatewayCpuMsPerRequest'),
           probe,
           answersMatchBaseline: probe.canonical === expected,
           allResponsesVerified: list.every((s) => s.errors + s.non2xx + s.mismatches === 0),
