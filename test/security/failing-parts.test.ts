@@ -141,7 +141,9 @@ describe.each(SUBGRAPH_DOWN_VARIANTS)('one subgraph down, $name mode, $where', (
     const refused = await stack.client().query(query);
     expect(refused.status).toBe(200);
     expect(refused.body.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
-    expect(JSON.stringify(refused.body)).not.toMatch(/127\.0\.0\.1|localhost|https?:\/\//);
+    // As in expectNamedFailure: the auth trace's claims name the gateway's own (public) issuer, not the subgraph.
+    const { authTrace: _trace, ...extensions } = refused.body.extensions ?? {};
+    expect(JSON.stringify({ ...refused.body, extensions })).not.toMatch(/127\.0\.0\.1|localhost|https?:\/\//);
   });
 });
 
