@@ -12,6 +12,7 @@ import path from 'node:path';
 import { REPO_ROOT } from './child.js';
 import { hopLines, hopSection } from './hop-report.js';
 import { CONCERNS } from './profile.js';
+import { targetLines, targetsSection } from './targets-report.js';
 import { DEFAULTS, median, type BenchResult, type Ratio, type Row } from './run.js';
 import type { QueryDef, VariantId } from './variants.js';
 
@@ -174,9 +175,7 @@ export function consoleTable(result: BenchResult): string {
   }
   lines.push(...hopLines(result));
   for (const skipped of result.skipped) lines.push(`skipped ${skipped.variant.label}: ${skipped.reason}`);
-  for (const target of result.targets) {
-    lines.push(`target ${target.label}: ${target.status}${target.ratio !== undefined ? ` (${times(target.ratio, 3)})` : ''}`);
-  }
+  lines.push(...targetLines(result));
   return lines.join('\n');
 }
 
@@ -237,9 +236,7 @@ export function markdown(result: BenchResult, chartFile: string): string {
     '',
   );
 
-  p('## Targets (demo deep query, requests/s as a ratio of (a), median of per-round ratios)', '', '| target | measured | status |', '| --- | --- | --- |');
-  for (const t of result.targets) p(`| ${t.label} | ${t.ratio !== undefined ? times(t.ratio, 3) : '–'} | ${t.status === 'skipped' ? 'skipped (variant not run)' : t.status} |`);
-  p('');
+  p(...targetsSection(result));
 
   p(
     '## Results',

@@ -16,6 +16,7 @@ import { ensurePeers, peerVersions } from './hive.js';
 import { runLoad, type LoadResult } from './load.js';
 import { extraCostByArea, extraCostByFunction, mainThreadProfile, summariseProfile, type ExtraCost, type ProfileSummary } from './profile.js';
 import { measureProofCost, type ProofCost } from './proof-cost.js';
+import { judgeTargets, type Ratio, type Target } from './targets.js';
 import { checkRedis } from './redis.js';
 import { establishedConnections } from './sockets.js';
 import {
@@ -49,7 +50,7 @@ export interface BenchOptions {
   profile: 'auto' | 'always' | 'never';
   profileSeconds: number;
   profileDir: string;
-  /** Profile only these variants when profile is `always` ((a) is always included); default all. */
+  /** Profile only these variants, on the heavy query, when profile is `always` ((a) is always included); default all, and missed targets too. */
   profileVariants?: VariantId[];
   verbose?: boolean;
   log?: (line: string) => void;
@@ -75,12 +76,7 @@ export interface Sample {
   mismatches: number;
 }
 
-/** A per-round ratio to (a): its median over the rounds, and the spread (min–max). */
-export interface Ratio {
-  median: number;
-  min: number;
-  max: number;
-}
+export type { Ratio, Target } from './targets.js';
 
 export interface Row {
   variant: VariantDef;
@@ -104,14 +100,6 @@ export interface Row {
   allResponsesVerified: boolean;
 }
 
-export interface Target {
-  label: string;
-  variant: VariantId;
-  query: QueryId;
-  min: number;
-  ratio?: number;
-  status: 'met' | 'missed' | 'skipped';
-}
 
 export interface ProfileResult {
   variant: VariantDef;
@@ -156,14 +144,30 @@ export const DEFAULTS = {
   profileSeconds: 10,
 } as const satisfies Partial<BenchOptions>;
 
-/** Issue 8's targets (requests/s on the demo graph's deep query as a ratio of (a)): what a missed one profiles. */
-export const TARGETS: Omit<Target, 'ratio' | 'status'>[] = [
-  { label: 'deep query, token mode ≥ 0.97× (a)', variant: 't', query: 'deep', min: 0.97 },
-  { label: 'deep query, session mode on Redis ≥ 0.90× (a)', variant: 'r', query: 'deep', min: 0.9 },
-];
 
 /** With `--profile always`: the public workload's heavy query, the headline. */
 export const PROFILE_ALWAYS_QUERY: QueryId = 'heavy';
+
+/**
+ * What to profile, (a) always among them to compare with: with `always`, every variant (or those asked
+ * for) on the heavy query; with `always` or `auto`, also each missed target's variant and the one it is
+ * measured against, on its query.
+ */
+function profilePlan(options: BenchOptions, queries: QueryDef[], running: RunningVariant[], targets: Target[]): { query: QueryDef; variants: RunningVariant[] }[] {
+  const plan: { query: QueryDef; variants: RunningVariant[] }[] = [];
+  const withBaseline = (ids: VariantId[]) => running.filter((v) => v.def.id === 'a' || ids.includes(v.def.id));
+  if (options.profile === 'never') return plan;
+  const always = options.profile === 'always' ? (queries.find((q) => q.id === PROFILE_ALWAYS_QUERY) ?? queries[queries.length - 1]) : undefined;
+  if (always) plan.push({ query: always, variants: withBaseline(options.profileVariants ?? running.map((v) => v.def.id)) });
+  // Variants named for profiling (smoke runs): those only.
+  if (options.profileVariants) return plan;
+  for (const query of queries) {
+    if (query === always) continue;
+    const missed = targets.filter((t) => t.status === 'missed' && t.query === query.id).flatMap((t) => [t.variant, t.against]);
+    if (missed.length > 0) plan.push({ query, variants: withBaseline(missed) });
+  }
+  return plan;
+}
 
 export function median(values: number[]): number {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
@@ -340,24 +344,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
           }
         : undefined;
 
-    const targets: Target[] = TARGETS.map((target) => {
-      const row = rows.find((r) => r.variant.id === target.variant && r.query.id === target.query);
-      if (!row) return { ...target, status: 'skipped' };
-      return { ...target, ratio: row.ratio.median, status: row.ratio.median >= target.min ? 'met' : 'missed' };
-    });
+    const targets = judgeTargets(rows, spread);
 
-    // What to profile: with `always`, every variant (or those asked for) on the heavy query; with `auto`, each missed target's variant on its query. (a) too, to compare with.
-    const toProfile: { query: QueryDef; variants: RunningVariant[] }[] = [];
-    const withBaseline = (ids: VariantId[]) => running.filter((v) => v.def.id === 'a' || ids.includes(v.def.id));
-    if (options.profile === 'always') {
-      const query = queries.find((q) => q.id === PROFILE_ALWAYS_QUERY) ?? queries[queries.length - 1];
-      toProfile.push({ query, variants: withBaseline(options.profileVariants ?? running.map((v) => v.def.id)) });
-    } else if (options.profile === 'auto') {
-      for (const query of queries) {
-        const missed = targets.filter((t) => t.status === 'missed' && t.query === query.id).map((t) => t.variant);
-        if (missed.length > 0) toProfile.push({ query, variants: withBaseline(missed) });
-      }
-    }
+    const toProfile = profilePlan(options, queries, running, targets);
     const profiles: ProfileResult[] = [];
     for (const { query, variants } of toProfile) {
       const forQuery: ProfileResult[] = [];
