@@ -133,7 +133,7 @@ export interface BenchResult {
   proofCost?: ProofCost;
 }
 
-/** What `npm run bench` does with no flags: about 20 minutes on a quiet two-core machine. */
+/** What `npm run bench` does with no flags: about 25 minutes on a two-core machine (28 with `--profile always` on a busy one). */
 export const DEFAULTS = {
   rounds: 5,
   durationSeconds: 5,
