@@ -56,6 +56,7 @@ export interface RequestLimits {
 
 export function requestLimits(hardening: HardeningConfig): RequestLimits {
   const limits = hardening.limits;
+  const checkText = cachedByText((query: string) => checkQueryText(query, limits));
   return {
     http: [
       express.json({
@@ -73,7 +74,7 @@ export function requestLimits(hardening: HardeningConfig): RequestLimits {
         }
         const query = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
         if (typeof query === 'string') {
-          const refusal = checkQueryText(query, limits);
+          const refusal = checkText(query);
           if (refusal) {
             res.status(400).json({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
             return;
@@ -94,7 +95,7 @@ export function requestLimits(hardening: HardeningConfig): RequestLimits {
         return {
           async didResolveOperation({ document, operation }) {
             if (!operation) return;
-            const shape = measureOperation(document, operation);
+            const shape = measuredShape(document, operation);
             if (shape.depth > limits.queryDepth) {
               throw limitError('QUERY_TOO_DEEP', `the operation is nested ${describe(shape.depth)} fields deep; the limit is ${limits.queryDepth}`);
             }
@@ -109,6 +110,44 @@ export function requestLimits(hardening: HardeningConfig): RequestLimits {
       },
     },
   };
+}
+
+/**
+ * The same query text always gets the same answer from the size checks: a client repeating a query
+ * (the usual case) is answered from memory instead of lexing it again. Bounded by the characters kept
+ * (the oldest entries go first), so a flood of distinct queries costs no more memory than that.
+ */
+export function cachedByText<T>(check: (query: string) => T, maxChars = 4_000_000): (query: string) => T {
+  const cache = new Map<string, T>();
+  let chars = 0;
+  return (query) => {
+    if (cache.has(query)) return cache.get(query)!;
+    const answer = check(query);
+    if (query.length <= maxChars / 16) {
+      cache.set(query, answer);
+      chars += query.length;
+      for (const key of cache.keys()) {
+        if (chars <= maxChars) break;
+        cache.delete(key);
+        chars -= key.length;
+      }
+    }
+    return answer;
+  };
+}
+
+/**
+ * An operation's shape, measured once per parsed operation: Apollo Server keeps parsed documents
+ * (its document store), so a repeated query comes with the very same operation node. The shape
+ * depends on nothing else (not the caller, not the variables).
+ */
+const shapes = new WeakMap<DocumentNode, Map<OperationDefinitionNode, OperationShape>>();
+function measuredShape(document: DocumentNode, operation: OperationDefinitionNode): OperationShape {
+  let known = shapes.get(document);
+  if (!known) shapes.set(document, (known = new Map()));
+  let shape = known.get(operation);
+  if (!shape) known.set(operation, (shape = measureOperation(document, operation)));
+  return shape;
 }
 
 function limitError(code: RequestLimitCode, message: string): GraphQLError {

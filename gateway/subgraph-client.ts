@@ -23,6 +23,7 @@ import { AUTH_COST_HEADER } from '@fedgw/subgraph-kit';
 import { withRequestProofs, type ProofSigner } from '@fedgw/subgraph-kit/request-proof';
 import { carrierNote, followFetch, traceFetch } from './auth-trace.js';
 import { errorFromAnswer, failedFetchAnswer, jsonBody, unavailableOnThrow } from './subgraph-failure.js';
+import { subgraphFetch } from './subgraph-fetcher.js';
 
 /**
  * Headers that carry identity. The gateway deletes all of them from every
@@ -58,12 +59,11 @@ export class IdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     /** Request binding (REQUEST_BINDING=on): every fetch carries a request proof, signed here. */
     binding?: ProofSigner,
   ) {
-    // Node's own fetch (undici) instead of the default make-fetch-happen: it
-    // honours the subgraph's Keep-Alive timeout hint, so an idle connection is
-    // dropped before the server closes it (no "socket hang up" on reuse,
-    // apollographql/federation#2313), and it costs less per fetch.
+    // undici's request over a keep-alive pool (./subgraph-fetcher.ts) instead of the default
+    // make-fetch-happen or Node's fetch: it honours the subgraph's Keep-Alive timeout hint (no
+    // "socket hang up" on reuse, apollographql/federation#2313) and skips fetch's web streams.
     // A fetch that gets no answer at all is a SubgraphUnavailableError (./subgraph-failure.ts).
-    const network = unavailableOnThrow(fetch as unknown as Fetcher);
+    const network = unavailableOnThrow(subgraphFetch as unknown as Fetcher);
     // The proof is made from the exact body and headers sent, so it is signed last, in the fetcher.
     super({ url, fetcher: binding ? withRequestProofs(network, subgraphName, binding) : network });
   }

@@ -149,6 +149,21 @@ describe.each(modeVariants())('authorization directives, $name mode', (variant) 
     expect(costResolverCalls.count).toBe(calls);
   });
 
+  it('filters a repeated query for each caller by their own rules, never with another caller’s decision', async () => {
+    // The gateway remembers a filtered operation per parsed operation and caller facts: alternate callers on one query text.
+    const [alice, bob, anonymous] = [await loggedIn('alice'), await loggedIn('bob'), stack.client()];
+    const query = '{ products { id cost } }';
+    for (let round = 0; round < 3; round++) {
+      const [forAlice, forBob, forNobody] = [await alice.query(query), await bob.query(query), await anonymous.query(query)];
+      expect(forAlice.body.errors, `round ${round}`).toBeUndefined();
+      expect(forAlice.body.data?.products.map((product: { cost: number | null }) => product.cost)).toEqual([9.5, 48, 30]);
+      expect(forBob.body.data?.products.map((product: { cost: number | null }) => product.cost)).toEqual([null, null, null]);
+      expect(codesAndPaths(forBob)).toEqual([0, 1, 2].map((i) => [UNAUTHORIZED, ['products', i, 'cost']]));
+      expect(forNobody.body.data?.products.map((product: { cost: number | null }) => product.cost)).toEqual([null, null, null]);
+      expect(codesAndPaths(forNobody)).toEqual([0, 1, 2].map((i) => [UNAUTHORIZED, ['products', i, 'cost']]));
+    }
+  });
+
   it('gives alice the cost, through the resolver', async () => {
     const alice = await loggedIn('alice');
     const calls = costResolverCalls.count;

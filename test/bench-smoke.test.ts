@@ -3,12 +3,14 @@
  * every variant — stock Apollo Gateway, Hive Gateway with and without JWT, this gateway with auth off,
  * in token mode (with and without request binding) and in session mode — starts over both graphs (the demo subgraphs and the public
  * workload's), answers all four queries with the expected bytes under load (the heavy query's digest
- * is the Guild's expected response), and the report holds sane numbers. It asserts counts and shapes,
+ * is the Guild's expected response), the modes that carry a caller also the extra hop (orders → payments, with and without
+ * the payment field), and the report holds sane numbers. It asserts counts and shapes,
  * never a speed: speed is what the real run measures (bench/RESULTS.md).
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_QUERY_EXPECTED } from '../scripts/bench/public/index.js';
+import { hopCost } from '../scripts/bench/hop-report.js';
 import { bindingCost, ratioChart, writeReport } from '../scripts/bench/report.js';
 import { runBenchmark, type BenchResult, type Row } from '../scripts/bench/run.js';
 import type { QueryId, VariantId } from '../scripts/bench/variants.js';
@@ -17,6 +19,9 @@ import { tempDir } from '../scripts/lib/local.js';
 
 const withRedis = redisAvailable || IN_CI;
 const QUERY_IDS: QueryId[] = ['me', 'deep', 'pme', 'heavy'];
+/** The extra hop's pair, run by the variants whose subgraphs know the caller. */
+const HOP_IDS: QueryId[] = ['orders', 'pay'];
+const HOP_VARIANTS: VariantId[] = withRedis ? ['t', 'b', 's', 'r'] : ['t', 'b', 's'];
 let result: BenchResult;
 let dir: string;
 
@@ -49,8 +54,9 @@ describe('the benchmark, in a smoke run', () => {
   it('runs every variant over both graphs, and (r) where Redis answers; a skipped variant comes with a reason', () => {
     expect(result.variants.map((v) => v.id)).toEqual(withRedis ? ['a', 'h', 'j', 'n', 't', 'b', 's', 'r'] : ['a', 'h', 'j', 'n', 't', 'b', 's']);
     if (!withRedis) expect(result.skipped).toEqual([{ variant: expect.objectContaining({ id: 'r' }), reason: expect.stringContaining('no Redis') }]);
-    expect(result.queries.map((q) => q.id)).toEqual(QUERY_IDS);
-    expect(result.rows).toHaveLength(result.variants.length * QUERY_IDS.length);
+    expect(result.queries.map((q) => q.id)).toEqual([...QUERY_IDS, ...HOP_IDS]);
+    expect(result.rows).toHaveLength(result.variants.length * QUERY_IDS.length + HOP_VARIANTS.length * HOP_IDS.length);
+    for (const id of HOP_IDS) expect(result.rows.filter((r) => r.query.id === id).map((r) => r.variant.id)).toEqual(HOP_VARIANTS);
   });
 
   it("gets the Guild's expected response to the heavy query from every variant: same length, same SHA-256", () => {
@@ -73,6 +79,11 @@ describe('the benchmark, in a smoke run', () => {
       expect(r.p50, name).toBeGreaterThan(0);
       expect(r.p99, name).toBeGreaterThanOrEqual(r.p50);
       expect(r.gatewayCpuMsPerRequest, name).toBeGreaterThan(0);
+      // The hop's pair has no (a) to compare with.
+      if (r.query.hop) {
+        expect(r.cpuRatio.median, name).toBeNaN();
+        continue;
+      }
       for (const ratio of [r.ratio, r.cpuRatio]) {
         expect(Number.isFinite(ratio.median) && ratio.median > 0, name).toBe(true);
         expect(ratio.min, name).toBeLessThanOrEqual(ratio.median);
@@ -92,7 +103,7 @@ describe('the benchmark, in a smoke run', () => {
     expect([fetches('a', 'me'), fetches('a', 'pme'), fetches('a', 'heavy')]).toEqual([1, 1, 16]);
     expect(fetches('a', 'deep')).toBeGreaterThanOrEqual(4);
     for (const r of result.rows) {
-      if (APOLLO_PLANNED.includes(r.variant.id)) expect(r.probe.subgraphFetches, r.variant.label).toBe(fetches('a', r.query.id));
+      if (APOLLO_PLANNED.includes(r.variant.id) && !r.query.hop) expect(r.probe.subgraphFetches, r.variant.label).toBe(fetches('a', r.query.id));
       if (r.probe.authCost) expect(r.probe.authCost.subgraphFetches).toBe(r.probe.subgraphFetches);
     }
     for (const id of ['h', 'j'] as const) {
@@ -124,6 +135,34 @@ describe('the benchmark, in a smoke run', () => {
       for (const id of withRedis ? (['s', 'r'] as const) : (['s'] as const)) {
         expect(row(id, query).probe.authCost).toMatchObject({ tokensSigned: 0, tokensVerified: 0, storeReads: fetches + 1 });
       }
+    }
+  });
+
+  it('counts the extra hop per mode: one downstream call, exchanged or taken from the cache in token mode, read from the store at payments in session mode', () => {
+    for (const id of HOP_VARIANTS) {
+      const [orders, pay] = [row(id, 'orders').probe, row(id, 'pay').probe];
+      // Same plan with or without the payment: accounts, then orders; payments is called by orders, not by the gateway.
+      expect([orders.subgraphFetches, pay.subgraphFetches], id).toEqual([2, 2]);
+      expect(orders.authCost, id).toMatchObject({ downstreamCalls: 0, tokensExchanged: 0, exchangeCacheHits: 0 });
+      expect(pay.authCost?.downstreamCalls, id).toBe(1);
+      const cold = result.cold.find((c) => c.variant.id === id && c.query === 'pay')!.probe.authCost!;
+      if (id === 't' || id === 'b') {
+        // One exchange per identity token and hop: the first payment query exchanges, later ones take it from the cache
+        // (or exchange again where orders' identity token was just renewed).
+        expect(cold).toMatchObject({ tokensExchanged: 1, exchangeCacheHits: 0, downstreamCalls: 1, storeReads: 0 });
+        expect(pay.authCost!.tokensExchanged + pay.authCost!.exchangeCacheHits, id).toBe(1);
+        expect(pay.authCost!.storeReads, id).toBe(0);
+      } else {
+        // The gateway, accounts and orders read the session, and payments once more.
+        expect(orders.authCost!.storeReads, id).toBe(3);
+        expect(pay.authCost, id).toMatchObject({ storeReads: 4, tokensExchanged: 0, exchangeCacheHits: 0 });
+      }
+    }
+    const costs = hopCost(result);
+    expect(costs.map((c) => c.variant.id)).toEqual(HOP_VARIANTS);
+    for (const cost of costs) {
+      expect(Number.isFinite(cost.gatewayMs) && Number.isFinite(cost.subgraphsMs), cost.variant.label).toBe(true);
+      expect(cost.paymentsMs, cost.variant.label).toBeGreaterThan(0);
     }
   });
 
@@ -175,7 +214,8 @@ describe('the benchmark, in a smoke run', () => {
       expect(markdown).toContain(TEST_QUERY_EXPECTED.sha256);
       expect(markdown).toContain('Machine and versions');
       // What request binding costs, per query: (b) against (t) (figures only; their size is the real run's business).
-      expect(bindingCost(result).map((cost) => [cost.query.id, cost.fetches])).toEqual(QUERY_IDS.map((id) => [id, row('b', id).probe.subgraphFetches]));
+      expect(bindingCost(result).map((cost) => [cost.query.id, cost.fetches])).toEqual([...QUERY_IDS, ...HOP_IDS].map((id) => [id, row('b', id).probe.subgraphFetches]));
+      expect(markdown).toContain('The extra hop: gateway → orders → payments, per mode');
       expect(markdown).toContain('What request binding costs per subgraph fetch');
       expect(result.proofCost?.mintMs).toBeGreaterThan(0);
       expect(result.proofCost?.verifyMs).toBeGreaterThan(0);
@@ -183,8 +223,8 @@ describe('the benchmark, in a smoke run', () => {
       const svg = fs.readFileSync(written.chartFile, 'utf8');
       expect(svg.startsWith('<svg')).toBe(true);
       expect(svg).toBe(ratioChart(result));
-      // one bar per variant and query
-      expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(result.rows.length);
+      // one bar per variant and query of the headline (not the hop's pair: no (a) to compare with)
+      expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(result.rows.filter((r) => !r.query.hop).length);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }

@@ -17,6 +17,7 @@ import { Kind, buildASTSchema, parse, print, printSchema, type FragmentDefinitio
 import { fieldAccess, type AuthorizationRules, type DirectiveKind, type PolicyRegistry } from '@fedgw/subgraph-kit/authorization';
 import type { Identity } from '@fedgw/subgraph-kit';
 import type { Logger } from '../../shared/observability/logger.js';
+import { FilterCache, identityFacts, type CachedFiltering } from './filter-cache.js';
 import { filterOperation } from './filter-operation.js';
 import { prepareSupergraph } from './prepare-supergraph.js';
 import { shapeResponse } from './shape-response.js';
@@ -43,7 +44,7 @@ export class GatewayAuthorization {
   /** Rules of the SDLs handed to the gateway and not yet loaded, by SDL text: the gateway passes that same text to onSchemaLoadOrUpdate. */
   private readonly pending = new Map<string, AuthorizationRules>();
   /** The schema the gateway serves and its rules, swapped together when the gateway swaps. */
-  private current: { schema: GraphQLSchema; rules: AuthorizationRules } | undefined;
+  private current: { schema: GraphQLSchema; rules: AuthorizationRules; filtered: FilterCache } | undefined;
 
   constructor(private readonly options: GatewayAuthorizationOptions) {}
 
@@ -93,7 +94,8 @@ export class GatewayAuthorization {
     }
     // A copy without resolvers: Apollo Server wraps the served schema's
     // resolvers, and shaping needs graphql-js's plain field resolution.
-    this.current = { schema: buildASTSchema(parse(printSchema(apiSchema))), rules };
+    // Filtered operations are remembered for these rules only (./filter-cache.ts).
+    this.current = { schema: buildASTSchema(parse(printSchema(apiSchema))), rules, filtered: new FilterCache() };
   }
 
   private async authorize(executor: Executor, requestContext: ExecutorRequestContext): Promise<ExecutorResult> {
@@ -103,25 +105,20 @@ export class GatewayAuthorization {
     // No rules; or no operation resolved (several and no operationName): the gateway answers that error itself.
     if (rules.size === 0 || !requestContext.operation) return executor(requestContext);
 
-    const { onDenied, onWithheld, policies, identityOf } = this.options;
+    const { onWithheld } = this.options;
     const context = requestContext.context;
-    const access = fieldAccess(rules, policies, identityOf(context), onDenied && ((directive, coordinate) => onDenied(directive, coordinate, context)));
-    const fragments = requestContext.document.definitions.filter(
-      (definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION,
-    );
-    const filtered = filterOperation(schema, requestContext.operation, fragments, access);
+    const { filtering, access } = this.filtering(requestContext);
+    const { filtered, printed } = filtering;
     if (!filtered.removed) return executor(requestContext);
 
     let result: ExecutorResult = {};
-    if (filtered.document) {
-      const source = print(filtered.document);
+    if (filtered.document && printed) {
       result = await executor({
         ...requestContext,
         document: filtered.document,
         operation: filtered.document.definitions[0] as OperationDefinitionNode,
-        source,
         // The gateway caches query plans by this hash: the filtered operation is another query.
-        queryHash: sha256(source),
+        ...printed,
       });
       // No data at all (the gateway refused the request): its errors say why.
       if (!result.data) return result;
@@ -131,5 +128,39 @@ export class GatewayAuthorization {
     const shaped = shapeResponse(schema, requestContext.document, operationName, variables, result.data ?? {}, access, filtered.typenameKey, withheld);
     const errors = [...(result.errors ?? []), ...shaped.errors];
     return { ...result, data: shaped.data, ...(errors.length > 0 ? { errors } : {}) };
+  }
+
+  /**
+   * The operation filtered for this caller, from the cache when the same operation was filtered for a
+   * caller with the same identity facts (its denials told again, for this request), and the caller's
+   * field access for shaping the answer (a field denied there and not in filtering is told then).
+   */
+  private filtering(requestContext: ExecutorRequestContext): { filtering: CachedFiltering; access: ReturnType<typeof fieldAccess> } {
+    const { schema, rules, filtered: cache } = this.current!;
+    const { onDenied, policies, identityOf } = this.options;
+    const { context, document } = requestContext;
+    const operation = requestContext.operation!;
+    const identity = identityOf(context);
+    const facts = identityFacts(identity);
+    const tell = (directive: DirectiveKind, coordinate: string) => onDenied?.(directive, coordinate, context);
+    const cached = cache.get(document, operation, facts);
+    if (cached) {
+      for (const [directive, coordinate] of cached.denials) tell(directive, coordinate);
+      const told = new Set(cached.denials.map(([, coordinate]) => coordinate));
+      return { filtering: cached, access: fieldAccess(rules, policies, identity, (directive, coordinate) => told.has(coordinate) || tell(directive, coordinate)) };
+    }
+    const denials: [DirectiveKind, string][] = [];
+    let filtering = true;
+    const access = fieldAccess(rules, policies, identity, (directive, coordinate) => {
+      if (filtering) denials.push([directive, coordinate]);
+      tell(directive, coordinate);
+    });
+    const fragments = document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION);
+    const filtered = filterOperation(schema, operation, fragments, access);
+    filtering = false;
+    const source = filtered.removed && filtered.document ? print(filtered.document) : undefined;
+    const entry: CachedFiltering = { filtered, denials, ...(source !== undefined ? { printed: { source, queryHash: sha256(source) } } : {}) };
+    cache.set(document, operation, facts, entry);
+    return { filtering: entry, access };
   }
 }

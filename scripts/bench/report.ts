@@ -10,7 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './child.js';
+import { hopLines, hopSection } from './hop-report.js';
 import { CONCERNS } from './profile.js';
+import { targetLines, targetsSection } from './targets-report.js';
 import { DEFAULTS, median, type BenchResult, type Ratio, type Row } from './run.js';
 import type { QueryDef, VariantId } from './variants.js';
 
@@ -57,7 +59,10 @@ function cpuModel(): string {
 const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
 const times = (value: number, digits = 2) => `${fixed(value, digits)}×`;
 /** `0.84× [0.80–0.88]`; just `1×` for (a) itself. */
-const ratioWithSpread = (r: Ratio, digits = 2) => (r.min === 1 && r.max === 1 ? '1×' : `${times(r.median, digits)} [${fixed(r.min, digits)}–${fixed(r.max, digits)}]`);
+const ratioWithSpread = (r: Ratio, digits = 2) =>
+  !Number.isFinite(r.median) ? '–' : r.min === 1 && r.max === 1 ? '1×' : `${times(r.median, digits)} [${fixed(r.min, digits)}–${fixed(r.max, digits)}]`;
+/** The queries every variant runs (the headline and the chart); the hop's pair has its own section. */
+const headlineQueries = (result: BenchResult) => result.queries.filter((q) => !q.hop);
 const code = (query: QueryDef) => (query.id === 'heavy' ? '`TestQuery` (scripts/bench/public/index.ts)' : `\`${query.query}\``);
 
 function counts(row: Row): { signed: string; verified: string; reads: string } {
@@ -168,10 +173,9 @@ export function consoleTable(result: BenchResult): string {
   for (const cost of bindingCost(result)) {
     lines.push(`request binding, ${cost.query.short}: ${signed(cost.gatewayMsPerFetch)} ms gateway CPU and ${signed(cost.subgraphsMsPerFetch)} ms subgraph CPU per fetch ((b) − (t), ${cost.fetches} fetches/request)`);
   }
+  lines.push(...hopLines(result));
   for (const skipped of result.skipped) lines.push(`skipped ${skipped.variant.label}: ${skipped.reason}`);
-  for (const target of result.targets) {
-    lines.push(`target ${target.label}: ${target.status}${target.ratio !== undefined ? ` (${times(target.ratio, 3)})` : ''}`);
-  }
+  lines.push(...targetLines(result));
   return lines.join('\n');
 }
 
@@ -179,7 +183,7 @@ export function markdown(result: BenchResult, chartFile: string): string {
   const o = result.options;
   const out: string[] = [];
   const p = (...lines: string[]) => out.push(...lines);
-  const queries = result.queries;
+  const queries = headlineQueries(result);
   const verifiedResponses = result.rows.reduce((n, r) => n + r.samples.reduce((m, s) => m + s.requests, 0), 0);
   const bad = result.rows.flatMap((r) => r.samples.map((s) => s.errors + s.non2xx + s.mismatches)).reduce((a, b) => a + b, 0);
 
@@ -215,7 +219,9 @@ export function markdown(result: BenchResult, chartFile: string): string {
       ? answer.expected
         ? "**the Guild's expected response** (`expectedStructure` in `federation-v1/scenarios/k6.shared.js`, commit 69cf178): same length, same SHA-256"
         : "**not** the Guild's expected response"
-      : '(a)';
+      : answer.query.hop
+        ? "the demo data (alice's order and its payment), from (t), (b), (s), (r) only: the hop's pair"
+        : '(a)';
     p(`| ${answer.query.short} | ${answer.bytes} bytes | \`${answer.sha256}\` | ${against} |`);
   }
   p(
@@ -230,9 +236,7 @@ export function markdown(result: BenchResult, chartFile: string): string {
     '',
   );
 
-  p('## Targets (demo deep query, requests/s as a ratio of (a), median of per-round ratios)', '', '| target | measured | status |', '| --- | --- | --- |');
-  for (const t of result.targets) p(`| ${t.label} | ${t.ratio !== undefined ? times(t.ratio, 3) : '–'} | ${t.status === 'skipped' ? 'skipped (variant not run)' : t.status} |`);
-  p('');
+  p(...targetsSection(result));
 
   p(
     '## Results',
@@ -246,7 +250,7 @@ export function markdown(result: BenchResult, chartFile: string): string {
     '*verified*: signature checks in the subgraphs (in brackets: answered from their verified-token cache); *store reads*: session-store reads, gateway and subgraphs.',
     '',
   );
-  for (const query of queries) {
+  for (const query of result.queries) {
     p(`### ${query.label}`, '', code(query), '');
     p(
       '| variant | gateway CPU ms/req | CPU × (a) | req/s | req/s × (a) | p50 ms | p99 ms | subgraphs CPU ms/req | subgraph fetches/req | tokens signed/req | tokens verified/req | store reads/req |',
@@ -262,6 +266,7 @@ export function markdown(result: BenchResult, chartFile: string): string {
     p('', mismatched.length === 0 ? 'After the run, every variant still answered exactly as before it.' : `**Answers differ after the run:** ${mismatched.map((r) => r.variant.label).join(', ')}.`, '');
   }
 
+  p(...hopSection(result));
   p(...bindingCostSection(result));
   p(
     '### First request after login (cold caches)',
@@ -414,13 +419,13 @@ const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;
  */
 export function ratioChart(result: BenchResult): string {
   const variants = result.variants;
-  const queries = result.queries;
+  const queries = headlineQueries(result);
   const margin = { top: 56, right: 24, bottom: 92, left: 56 };
   const width = Math.max(760, margin.left + margin.right + queries.length * Math.max(1, variants.length) * 30 + queries.length * 24);
   const height = 400;
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
-  const maxRatio = Math.max(1.2, ...result.rows.map((r) => (Number.isFinite(r.cpuRatio.max) ? r.cpuRatio.max : 0))) * 1.08;
+  const maxRatio = Math.max(1.2, ...result.rows.filter((r) => !r.query.hop).map((r) => (Number.isFinite(r.cpuRatio.max) ? r.cpuRatio.max : 0))) * 1.08;
   const y = (value: number) => margin.top + plotH - (value / maxRatio) * plotH;
   const groupW = plotW / Math.max(1, queries.length);
   const barW = Math.min(44, (groupW * 0.86) / Math.max(1, variants.length));

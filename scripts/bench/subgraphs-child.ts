@@ -24,9 +24,11 @@ export interface SubgraphsSpec {
   env: Record<string, string>;
   /** No authentication at all: a fixed caller (scripts/bench/auth-off.ts). */
   noAuth: boolean;
+  /** Where the payments service runs (payments-child.ts): the subgraphs that call it (orders) are configured and listed for it. */
+  paymentsUrl?: string;
 }
 
-export type SubgraphLists = Record<GraphId, { name: string; url: string }[]>;
+export type SubgraphLists = Record<GraphId, { name: string; url: string; downstream?: string[] }[]>;
 
 export interface SubgraphStats {
   cpuMs: number;
@@ -52,7 +54,9 @@ serveParent(
       const lists = { demo: [], public: [] } as SubgraphLists;
       for (const graph of Object.keys(GRAPHS) as GraphId[]) {
         for (const definition of GRAPHS[graph]) {
-          const config = loadSubgraphConfig(definition.name, 0, { ...spec.env, PORT: '0' });
+          const calls = spec.paymentsUrl && definition.downstream?.payments ? { payments: definition.downstream.payments } : undefined;
+          const env = { ...spec.env, PORT: '0', ...(calls ? { PAYMENTS_URL: spec.paymentsUrl! } : {}) };
+          const config = loadSubgraphConfig(definition.name, 0, env, calls);
           const subgraph = await startSubgraph(definition, config, {
             logger: silentLogger,
             ...(spec.noAuth ? { authenticator: noAuthAuthenticator() } : {}),
@@ -65,7 +69,8 @@ serveParent(
           subgraph.server.on('request', () => requests++);
           subgraph.server.on('connection', () => connectionsOpened++);
           running.push(subgraph);
-          lists[graph].push({ name: subgraph.name, url: `${subgraph.url}/graphql` });
+          // Listed with its downstream service: the gateway then takes its token-exchange requests (its keys at /.well-known/jwks.json).
+          lists[graph].push({ name: subgraph.name, url: `${subgraph.url}/graphql`, ...(calls ? { downstream: Object.keys(calls) } : {}) });
         }
       }
       return lists;

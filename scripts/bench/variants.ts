@@ -12,7 +12,12 @@
  * same subgraph code with this project's auth in the gateway's mode.
  *
  * Queries: the demo graph's two (subgraphs/demo.ts) and the public
- * workload's two (scripts/bench/public/: the Guild's federation benchmark).
+ * workload's two (scripts/bench/public/: the Guild's federation benchmark);
+ * and the extra hop's pair — an order's payment (orders calls the payments
+ * service on the caller's behalf) and the same query without it — run only
+ * by the variants whose subgraphs know the caller (token and session mode):
+ * payments answers a caller's own payments only, so with auth off there is
+ * no caller to answer for, and the peers have no way to pass one on.
  * Every answer is checked: before the run each variant's answer to each
  * query must be (a)'s, byte for byte in canonical form, and the heavy
  * query's must be the Guild's expected response (its SHA-256); under load
@@ -22,11 +27,12 @@ import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { DEEP_QUERY } from '../../subgraphs/demo.js';
+import { DEEP_QUERY, PAYMENT_QUERY } from '../../subgraphs/demo.js';
 import { tempDir } from '../lib/local.js';
 import type { AuthCost } from '../../shared/observability/auth-cost.js';
 import { spawnChild, type ChildHandle } from './child.js';
 import type { GatewaySpec } from './gateway-child.js';
+import type { PaymentsStats } from './payments-child.js';
 import { hiveJwtSetup } from './hive.js';
 import { canonicalData, isExpectedTestQueryAnswer, PUBLIC_ME_QUERY, sha256, TEST_QUERY, TEST_QUERY_EXPECTED } from './public/index.js';
 import type { GraphId, SubgraphLists, SubgraphsSpec, SubgraphStats } from './subgraphs-child.js';
@@ -67,7 +73,10 @@ export const VARIANTS: VariantDef[] = [
   { id: 'r', label: '(r) ours, session/Redis', description: 'this gateway, AUTH_MODE=session, SESSION_STORE=redis://…', kind: 'ours', auth: 'session', store: 'redis' },
 ];
 
-export type QueryId = 'me' | 'deep' | 'pme' | 'heavy';
+export type QueryId = 'me' | 'deep' | 'pme' | 'heavy' | 'orders' | 'pay';
+
+/** Whether a variant runs the payments service, so the hop queries: this gateway in token or session mode. */
+export const callsPayments = (def: VariantDef): boolean => def.kind === 'ours' && (def.auth === 'token' || def.auth === 'session');
 
 export interface QueryDef {
   id: QueryId;
@@ -79,7 +88,16 @@ export interface QueryDef {
   query: string;
   /** The answer's `data` must have this digest (canonical form, scripts/bench/public/index.ts). */
   expected?: { sha256: string; bytes: number };
+  /** The extra hop's pair: run only by the variants that call payments (callsPayments), checked against `answer`, not (a). */
+  hop?: { answer: string };
 }
+
+/** The demo user alice's one order, and its payment (subgraphs/orders/data.ts, downstream/payments/data.ts), in canonical form. */
+const ALICE_ORDERS = '{"me":{"id":"u1","orders":[{"id":"o1"}]}}';
+const ALICE_PAYMENT = '{"me":{"id":"u1","orders":[{"id":"o1","payment":{"status":"paid","last4":"4242"}}]}}';
+
+/** PAYMENT_QUERY without the payment: what the hop adds is the difference. */
+export const ORDERS_QUERY = /* GraphQL */ `{ me { id orders { id } } }`;
 
 export const QUERIES: QueryDef[] = [
   { id: 'me', graph: 'demo', label: '`{ me { id name } }` (demo graph, accounts only)', short: 'demo: me', query: '{ me { id name } }' },
@@ -93,7 +111,19 @@ export const QUERIES: QueryDef[] = [
     query: TEST_QUERY,
     expected: TEST_QUERY_EXPECTED,
   },
+  { id: 'orders', graph: 'demo', label: "alice's orders (demo graph: accounts, orders), the hop's baseline", short: 'demo: orders', query: ORDERS_QUERY, hop: { answer: ALICE_ORDERS } },
+  {
+    id: 'pay',
+    graph: 'demo',
+    label: "alice's orders with their payment (demo graph: accounts, orders → payments on the caller's behalf)",
+    short: 'demo: payment',
+    query: PAYMENT_QUERY,
+    hop: { answer: ALICE_PAYMENT },
+  },
 ];
+
+/** Whether a variant runs a query (the hop's pair only where payments runs). */
+export const runsQuery = (def: VariantDef, query: QueryDef): boolean => !query.hop || callsPayments(def);
 
 export interface Probe {
   /** Subgraph requests this one request caused, counted by the subgraphs themselves. */
@@ -127,11 +157,15 @@ export interface RunningVariant {
   urls: Record<GraphId, string>;
   gateways: Record<GraphId, ChildHandle>;
   subgraphs: ChildHandle;
+  /** The payments service's process (payments-child.ts), where the variant calls it. */
+  payments?: ChildHandle;
   /** Headers that carry the logged-in caller (access token or session cookie), or none. */
   credential: Record<string, string>;
-  /** The first request of each graph after login: what a new caller costs (deep and heavy query). */
+  /** The first request of each graph after login: what a new caller costs (deep and heavy query, and the payment where it runs). */
   coldProbes: { query: QueryId; probe: Probe }[];
   stats(): Promise<SubgraphStats>;
+  /** The payments process's CPU and requests, where it runs. */
+  paymentsStats(): Promise<PaymentsStats | undefined>;
   gatewayCpuMs(graph: GraphId): Promise<number>;
   /** Waits until the graph's gateway and the subgraphs are idle: requests left over from a load run are done. */
   quiesce(graph: GraphId): Promise<void>;
@@ -213,10 +247,14 @@ export async function startVariant(def: VariantDef, options: StartOptions): Prom
   };
 
   try {
+    // Payments first: orders is configured with its URL.
+    const payments = callsPayments(def) ? spawnChild('payments-child.ts', { label: label('payments') }) : undefined;
+    if (payments) children.push(payments);
+    const paymentsUrl = payments && (await payments.call<{ url: string }>('start', { env })).url;
     const subgraphs = spawnChild('subgraphs-child.ts', { label: label('subgraphs') });
     children.push(subgraphs);
     const lists = await subgraphs.call<SubgraphLists>('start', {
-      spec: { env, noAuth: def.auth === 'none' || def.auth === 'jwt' } satisfies SubgraphsSpec,
+      spec: { env, noAuth: def.auth === 'none' || def.auth === 'jwt', ...(paymentsUrl ? { paymentsUrl } : {}) } satisfies SubgraphsSpec,
     });
     const listFile = (graph: GraphId) => path.join(dir, `subgraphs-${graph}.json`);
     for (const graph of ['demo', 'public'] as const) fs.writeFileSync(listFile(graph), JSON.stringify(lists[graph], null, 2));
@@ -281,19 +319,19 @@ export async function startVariant(def: VariantDef, options: StartOptions): Prom
       }
     };
     const byId = (id: QueryId) => QUERIES.find((q) => q.id === id)!;
-    const coldProbes = [
-      { query: 'deep' as const, probe: await probe(byId('deep')) },
-      { query: 'heavy' as const, probe: await probe(byId('heavy')) },
-    ];
+    const coldProbes: RunningVariant['coldProbes'] = [];
+    for (const id of ['deep', 'heavy', 'pay'] as const) if (runsQuery(def, byId(id))) coldProbes.push({ query: id, probe: await probe(byId(id)) });
 
     return {
       def,
       urls,
       gateways,
       subgraphs,
+      ...(payments ? { payments } : {}),
       credential,
       coldProbes,
       stats,
+      paymentsStats: async () => payments?.call<PaymentsStats>('stats'),
       gatewayCpuMs: (graph) => gateways[graph].call<number>('cpu'),
       quiesce,
       probe: (query) => probe(query),
@@ -323,6 +361,11 @@ export async function referenceAnswers(running: RunningVariant[]): Promise<Map<Q
   const baseline = running.find((v) => v.def.id === 'a')!;
   const answers = new Map<QueryId, { canonical: string; sha256: string; bytes: number }>();
   for (const query of QUERIES) {
+    if (query.hop) {
+      const answer = await hopAnswers(running, query);
+      if (answer) answers.set(query.id, answer);
+      continue;
+    }
     const reference = await baseline.probe(query);
     const digest = sha256(reference.canonical);
     if (query.expected && !isExpectedTestQueryAnswer(reference.canonical)) {
@@ -342,6 +385,18 @@ export async function referenceAnswers(running: RunningVariant[]): Promise<Map<Q
     answers.set(query.id, { canonical: reference.canonical, sha256: digest, bytes: Buffer.byteLength(reference.canonical) });
   }
   return answers;
+}
+
+/** A hop query's answer: the demo data's, from every variant that runs it (none: the query is left out). */
+async function hopAnswers(running: RunningVariant[], query: QueryDef): Promise<{ canonical: string; sha256: string; bytes: number } | undefined> {
+  const answer = query.hop!.answer;
+  const runners = running.filter((variant) => runsQuery(variant.def, query));
+  for (const variant of runners) {
+    const probe = await variant.probe(query);
+    if (probe.canonical !== answer) throw new Error(`${variant.def.label} answered ${query.id} with ${probe.canonical}, not ${answer}`);
+    if (!bodyCheck(answer)(probe.body)) throw new Error(`${variant.def.label}: the body of its ${query.id} answer is not {"data":…}: ${probe.body.slice(0, 120)}…`);
+  }
+  return runners.length > 0 ? { canonical: answer, sha256: sha256(answer), bytes: Buffer.byteLength(answer) } : undefined;
 }
 
 /** Logs the demo user alice in: an access token (token mode) or a session cookie (session mode); nothing for the others. */

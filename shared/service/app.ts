@@ -53,6 +53,9 @@ export interface ServiceAppOptions {
 export function serviceApp(options: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag on res.send/res.json answers: a SHA-1 of every GraphQL answer (87 KB on the benchmark's heavy query)
+  // that no client revalidates against (POST). Static files (express.static) keep theirs.
+  app.set('etag', false);
   closeConnectionsWhileDraining(app);
   if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
   const probes: Route[] = [

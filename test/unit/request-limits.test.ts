@@ -5,7 +5,7 @@
  */
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { checkQueryText, jsonDeeperThan, measureOperation } from '../../gateway/request-limits.js';
+import { cachedByText, checkQueryText, jsonDeeperThan, measureOperation } from '../../gateway/request-limits.js';
 
 function measure(query: string, operationName?: string) {
   const document = parse(query);
@@ -51,6 +51,38 @@ describe('measureOperation', () => {
 
   it('counts an unknown fragment as nothing', () => {
     expect(measure('{ a ...Missing }')).toEqual({ depth: 1, aliases: 0, rootFields: 1 });
+  });
+});
+
+describe('cachedByText', () => {
+  const limits = { queryLength: 100, queryTokens: 20, queryDepth: 3 };
+  const counted = () => {
+    const texts: string[] = [];
+    const check = cachedByText((query: string) => {
+      texts.push(query);
+      return checkQueryText(query, limits);
+    }, 1600);
+    return { check, texts };
+  };
+
+  it('answers a repeated query text as the check did, refusals included, checking it once', () => {
+    const { check, texts } = counted();
+    const wide = `{ ${Array.from({ length: 25 }, (_, i) => `f${i}`).join(' ')} }`;
+    for (let i = 0; i < 3; i++) {
+      expect(check('{ a }')).toBeUndefined();
+      expect(check(wide)?.code).toBe('QUERY_TOO_LARGE');
+    }
+    expect(texts).toEqual(['{ a }', wide]);
+  });
+
+  it('keeps no more characters than its bound: the oldest texts are checked again', () => {
+    const { check, texts } = counted();
+    // 90 characters each: 20 of them are more than the 1600 kept.
+    const queries = Array.from({ length: 20 }, (_, i) => `{ f${i} }`.padEnd(90));
+    for (const query of queries) check(query);
+    check(queries[0]);
+    check(queries[19]);
+    expect(texts).toEqual([...queries, queries[0]]);
   });
 });
 

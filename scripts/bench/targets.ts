@@ -1,0 +1,58 @@
+/**
+ * Issue 17's targets: gateway CPU per request of one variant as a ratio of
+ * another's, on the public workload's heavy query (TestQuery) and its small
+ * one (`me`), each ratio taken within a round (neighbouring samples share the
+ * machine's mood) and judged on its median over the rounds; lower is
+ * cheaper. What a missed one costs, and where, the profiles say (report.ts).
+ */
+import type { QueryId, VariantId } from './variants.js';
+
+/** A per-round ratio: its median over the rounds, and the spread (min–max). */
+export interface Ratio {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface Target {
+  label: string;
+  /** Its gateway CPU per request ÷ that of `against`, in the same round, at most `max`. */
+  variant: VariantId;
+  against: VariantId;
+  query: QueryId;
+  max: number;
+  ratio?: Ratio;
+  status: 'met' | 'missed' | 'skipped';
+}
+
+const target = (label: string, variant: VariantId, against: VariantId, query: QueryId, max: number): Omit<Target, 'ratio' | 'status'> => ({ label, variant, against, query, max });
+
+export const TARGETS: Omit<Target, 'ratio' | 'status'>[] = [
+  target('heavy query (TestQuery), token mode ≤ 0.90× (a) stock Apollo Gateway', 't', 'a', 'heavy', 0.9),
+  target('heavy query, token mode ≤ 1.00× (h) Hive Gateway without auth', 't', 'h', 'heavy', 1),
+  target('small query (public `me`), token mode ≤ 1.00× (a) stock Apollo Gateway without auth', 't', 'a', 'pme', 1),
+  target('small query, token mode ≤ 1.00× (j) Hive Gateway + JWT plugin', 't', 'j', 'pme', 1),
+  target('heavy query, token mode ≤ 1.03× (n) this gateway with auth off', 't', 'n', 'heavy', 1.03),
+  target('small query, token mode ≤ 1.03× (n) this gateway with auth off', 't', 'n', 'pme', 1.03),
+  target('heavy query, session mode on Redis ≤ 1.10× (n) this gateway with auth off', 'r', 'n', 'heavy', 1.1),
+  target('small query, session mode on Redis ≤ 1.10× (n) this gateway with auth off', 'r', 'n', 'pme', 1.1),
+];
+
+interface Measured {
+  variant: { id: VariantId };
+  query: { id: QueryId };
+  samples: { round: number; gatewayCpuMsPerRequest: number }[];
+}
+
+/** Each target judged on the run's samples; skipped when either variant or the query did not run. */
+export function judgeTargets(rows: Measured[], spread: (values: number[]) => Ratio): Target[] {
+  const rowOf = (variant: VariantId, query: QueryId) => rows.find((r) => r.variant.id === variant && r.query.id === query);
+  return TARGETS.map((t) => {
+    const [mine, theirs] = [rowOf(t.variant, t.query), rowOf(t.against, t.query)];
+    if (!mine || !theirs) return { ...t, status: 'skipped' };
+    const ratio = spread(
+      mine.samples.map((s) => s.gatewayCpuMsPerRequest / (theirs.samples.find((o) => o.round === s.round)?.gatewayCpuMsPerRequest ?? NaN)),
+    );
+    return { ...t, ratio, status: ratio.median <= t.max ? 'met' : 'missed' };
+  });
+}
