@@ -78,23 +78,22 @@ interface BearerCaller extends Caller {
   token?: VerifiedAccessToken;
 }
 
+/** Verified access tokens whose issuer is remembered (a bound: the oldest are forgotten first). */
+const MAX_REMEMBERED_TOKENS = 10_000;
+
 /**
  * The caller behind a bearer token from any of the trusted issuers. The
  * unverified `iss` only picks which verifier runs; that verifier then checks
  * everything, its own issuer included. A token from any other issuer is
  * refused; so is a revoked one.
  */
-/** Access tokens whose issuer is remembered (a bound: the oldest are forgotten first). */
-const MAX_REMEMBERED_TOKENS = 10_000;
-
 export function bearerCallers(verifiers: AccessTokenVerifier[], revocations: Pick<RevocationList, 'isRevoked'>): (req: Request) => Promise<BearerCaller> {
   const byIssuer = new Map(verifiers.map((verifier) => [verifier.issuer, verifier]));
-  // A token seen before goes straight to its issuer's verifier, without decoding it again: the
+  // A token verified before goes straight to its issuer's verifier, without decoding it again: the
   // verifier's own cache answers it (until its exp), and revocation is checked below every time.
+  // Only verified tokens are remembered, so forged ones cannot fill the map.
   const verifierOf = new Map<string, AccessTokenVerifier>();
   const findVerifier = (token: string): AccessTokenVerifier => {
-    const known = verifierOf.get(token);
-    if (known) return known;
     let issuer: unknown;
     try {
       issuer = decodeJwt(token).iss;
@@ -103,16 +102,20 @@ export function bearerCallers(verifiers: AccessTokenVerifier[], revocations: Pic
     }
     const verifier = typeof issuer === 'string' ? byIssuer.get(issuer) : undefined;
     if (!verifier) throw new AuthError('TOKEN_INVALID', 'token is invalid: issuer is not trusted');
+    return verifier;
+  };
+  const remember = (token: string, verifier: AccessTokenVerifier) => {
     if (verifierOf.size >= MAX_REMEMBERED_TOKENS) verifierOf.delete(verifierOf.keys().next().value!);
     verifierOf.set(token, verifier);
-    return verifier;
   };
   return async (req) => {
     const token = bearerToken(req.headers.authorization);
     if (token === undefined) return ANONYMOUS;
     if (token.length > MAX_TOKEN_BYTES) throw new AuthError('TOKEN_INVALID', `token is larger than ${MAX_TOKEN_BYTES} bytes`);
-    const verifier = findVerifier(token);
+    const known = verifierOf.get(token);
+    const verifier = known ?? findVerifier(token);
     const verified = await verifier.verify(token);
+    if (!known) remember(token, verifier);
     if (revocations.isRevoked(verified.jti, verified.sid)) throw new AuthError('TOKEN_REVOKED', 'token was revoked (its owner logged out)');
     return { identity: verified.identity, token: verified, ...(verified.sid !== undefined ? { sid: verified.sid } : {}) };
   };
