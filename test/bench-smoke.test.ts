@@ -131,9 +131,11 @@ describe('the benchmark, in a smoke run', () => {
         if (token.tokensSigned === 0) expect(token.tokensVerified, query).toBe(0);
         expect(token.storeReads, query).toBe(0);
       }
-      // session: one read at the gateway and one per subgraph fetch
+      // session: one read at the gateway and one per subgraph fetch; the renewal writes at most once per interval, not per request
       for (const id of withRedis ? (['s', 'r'] as const) : (['s'] as const)) {
         expect(row(id, query).probe.authCost).toMatchObject({ tokensSigned: 0, tokensVerified: 0, storeReads: fetches + 1 });
+        expect(row(id, query).storeWritesPerRequest, query).toBeGreaterThanOrEqual(0);
+        expect(row(id, query).storeWritesPerRequest, query).toBeLessThan(0.5);
       }
     }
   });

@@ -17,6 +17,8 @@ export interface LoadOptions {
   amount?: number;
   /** A cheap check of each response body; a failure counts as a mismatch. */
   verifyBody?: (body: string) => boolean;
+  /** Counts something in each (checked) response body; the sum is `counted`. */
+  count?: (body: string) => number;
 }
 
 export interface LoadResult {
@@ -30,6 +32,8 @@ export interface LoadResult {
   errors: number;
   non2xx: number;
   mismatches: number;
+  /** The sum of `count` over the responses (0 without it). */
+  counted: number;
 }
 
 export function percentile(sorted: ArrayLike<number>, q: number): number {
@@ -40,7 +44,15 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
+    let counted = 0;
     let started = performance.now();
+    const verify = options.verifyBody || options.count
+      ? (body: unknown) => {
+          const text = String(body ?? '');
+          if (options.count) counted += options.count(text);
+          return options.verifyBody ? options.verifyBody(text) : true;
+        }
+      : undefined;
     const instance = autocannon(
       {
         url: options.url,
@@ -54,7 +66,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         // autocannon checks its stop flag on every sample tick: short runs need short ticks.
         sampleInt: Math.min(1000, Math.max(50, (options.durationSeconds * 1000) / 10)),
         timeout: 10,
-        ...(options.verifyBody ? { verifyBody: (body: unknown) => options.verifyBody!(String(body ?? '')) } : {}),
+        ...(verify ? { verifyBody: verify } : {}),
       },
       (error, result) => {
         const elapsedMs = performance.now() - started;
@@ -69,6 +81,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
           errors: result.errors,
           non2xx: result.non2xx,
           mismatches: result.mismatches,
+          counted,
         });
       },
     );

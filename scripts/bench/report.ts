@@ -247,19 +247,20 @@ export function markdown(result: BenchResult, chartFile: string): string {
     'Per-request counts come from one request at steady state after the run: *subgraph fetches* are counted by the subgraphs themselves,',
     "the rest is this gateway's own `extensions.authCost` accounting (– for the peers, which have none):",
     '*signed*: identity tokens the gateway signed (in brackets: taken from its token cache);',
-    '*verified*: signature checks in the subgraphs (in brackets: answered from their verified-token cache); *store reads*: session-store reads, gateway and subgraphs.',
+    '*verified*: signature checks in the subgraphs (in brackets: answered from their verified-token cache); *store reads*: session-store reads, gateway and subgraphs;',
+    "*store writes*: the gateway's session renewals per request over every measured sample (`extensions.authCost.storeWrites`: a session is renewed at most once per interval, SESSION_IDLE_TIMEOUT ÷ 10 and at least 60 s).",
     '',
   );
   for (const query of result.queries) {
     p(`### ${query.label}`, '', code(query), '');
     p(
-      '| variant | gateway CPU ms/req | CPU × (a) | req/s | req/s × (a) | p50 ms | p99 ms | subgraphs CPU ms/req | subgraph fetches/req | tokens signed/req | tokens verified/req | store reads/req |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |',
+      '| variant | gateway CPU ms/req | CPU × (a) | req/s | req/s × (a) | p50 ms | p99 ms | subgraphs CPU ms/req | subgraph fetches/req | tokens signed/req | tokens verified/req | store reads/req | store writes/req |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |',
     );
     for (const row of rowsOf(result, query)) {
       const c = counts(row);
       p(
-        `| ${row.variant.label}${row.allResponsesVerified ? '' : ' ✗'} | ${fixed(row.gatewayCpuMsPerRequest, 3)} | ${ratioWithSpread(row.cpuRatio)} | ${fixed(row.rps, 0)} | ${ratioWithSpread(row.ratio)} | ${fixed(row.p50, 2)} | ${fixed(row.p99, 2)} | ${fixed(row.subgraphsCpuMsPerRequest, 3)} | ${row.probe.subgraphFetches} | ${c.signed} | ${c.verified} | ${c.reads} |`,
+        `| ${row.variant.label}${row.allResponsesVerified ? '' : ' ✗'} | ${fixed(row.gatewayCpuMsPerRequest, 3)} | ${ratioWithSpread(row.cpuRatio)} | ${fixed(row.rps, 0)} | ${ratioWithSpread(row.ratio)} | ${fixed(row.p50, 2)} | ${fixed(row.p99, 2)} | ${fixed(row.subgraphsCpuMsPerRequest, 3)} | ${row.probe.subgraphFetches} | ${c.signed} | ${c.verified} | ${c.reads} | ${row.variant.store ? row.storeWritesPerRequest.toPrecision(2) : '–'} |`,
       );
     }
     const mismatched = rowsOf(result, query).filter((r) => !r.answersMatchBaseline);

@@ -74,7 +74,14 @@ export interface Sample {
   non2xx: number;
   /** Responses whose body was not the expected answer. */
   mismatches: number;
+  /** Session-store writes (the gateway's throttled session renewal), from each response's `extensions.authCost.storeWrites`. */
+  storeWrites: number;
 }
+
+/** `"storeWrites":1` in this gateway's `extensions.authCost` (outside production); the peers have none. */
+const STORE_WRITES = /"storeWrites":(\d+)/;
+const countStoreWrites = (body: string) => Number(STORE_WRITES.exec(body)?.[1] ?? 0);
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 export type { Ratio, Target } from './targets.js';
 
@@ -92,6 +99,8 @@ export interface Row {
   ratio: Ratio;
   /** Gateway CPU ms per request ÷ (a)'s in the same round (lower is cheaper). */
   cpuRatio: Ratio;
+  /** Session-store writes per request over every measured sample (the throttled renewal: once per interval per session). */
+  storeWritesPerRequest: number;
   /** One request at steady state (caches warm), after the run. */
   probe: Probe;
   /** The steady-state answer is the reference answer (checked before the run too). */
@@ -249,6 +258,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
         durationSeconds: phases[phase].seconds,
         ...(amount ? { amount } : {}),
         verifyBody: checks.get(query.id)!,
+        count: countStoreWrites,
       });
       if (phase !== 'sample' && phase !== 'profile') {
         warmups.responses += load.requests;
@@ -292,6 +302,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
             errors: load.errors,
             non2xx: load.non2xx,
             mismatches: load.mismatches,
+            storeWrites: load.counted,
           };
           const list = samples.get(key(variant.def, query)) ?? [];
           list.push(sample);
@@ -327,6 +338,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
           paymentsCpuMsPerRequest: median(list.map((s) => s.paymentsCpuMsPerRequest)),
           ratio: against(list, 'rps'),
           cpuRatio: against(list, 'gatewayCpuMsPerRequest'),
+          storeWritesPerRequest: sum(list.map((s) => s.storeWrites)) / sum(list.map((s) => s.requests)),
           probe,
           answersMatchBaseline: probe.canonical === expected,
           allResponsesVerified: list.every((s) => s.errors + s.non2xx + s.mismatches === 0),
