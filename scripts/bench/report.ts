@@ -75,6 +75,9 @@ function counts(row: Row): { signed: string; verified: string; reads: string } {
   };
 }
 
+/** 0 as 0; else two significant digits (a throttled renewal is a small fraction). */
+const writesPerRequest = (value: number) => (value === 0 ? '0' : value.toPrecision(2));
+
 const signed = (value: number, digits = 3) => `${value >= 0 ? '+' : ''}${fixed(value, digits)}`;
 
 export interface BindingCost {
@@ -260,7 +263,7 @@ export function markdown(result: BenchResult, chartFile: string): string {
     for (const row of rowsOf(result, query)) {
       const c = counts(row);
       p(
-        `| ${row.variant.label}${row.allResponsesVerified ? '' : ' ✗'} | ${fixed(row.gatewayCpuMsPerRequest, 3)} | ${ratioWithSpread(row.cpuRatio)} | ${fixed(row.rps, 0)} | ${ratioWithSpread(row.ratio)} | ${fixed(row.p50, 2)} | ${fixed(row.p99, 2)} | ${fixed(row.subgraphsCpuMsPerRequest, 3)} | ${row.probe.subgraphFetches} | ${c.signed} | ${c.verified} | ${c.reads} | ${row.variant.store ? row.storeWritesPerRequest.toPrecision(2) : '–'} |`,
+        `| ${row.variant.label}${row.allResponsesVerified ? '' : ' ✗'} | ${fixed(row.gatewayCpuMsPerRequest, 3)} | ${ratioWithSpread(row.cpuRatio)} | ${fixed(row.rps, 0)} | ${ratioWithSpread(row.ratio)} | ${fixed(row.p50, 2)} | ${fixed(row.p99, 2)} | ${fixed(row.subgraphsCpuMsPerRequest, 3)} | ${row.probe.subgraphFetches} | ${c.signed} | ${c.verified} | ${c.reads} | ${row.variant.store ? writesPerRequest(row.storeWritesPerRequest) : '–'} |`,
       );
     }
     const mismatched = rowsOf(result, query).filter((r) => !r.answersMatchBaseline);
