@@ -4,6 +4,7 @@ import { loadGatewayConfig } from '../shared/config/gateway.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { stopOnExitSignals } from '../shared/service/lifecycle.js';
 import { startGateway } from './server.js';
+import { closeSubgraphConnections } from './subgraph-fetcher.js';
 
 void runMain(async () => {
   const config = loadGatewayConfig();
@@ -15,6 +16,7 @@ void runMain(async () => {
     stopping = true;
     logger.info('stopping: draining requests in flight', { drainDelayMs: config.drain.delayMs, drainTimeoutMs: config.drain.timeoutMs });
     await gateway.drain(config.drain);
+    await closeSubgraphConnections();
   });
   try {
     await gateway.ready;
