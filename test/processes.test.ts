@@ -12,6 +12,7 @@ import { launchStack, SUBGRAPH_NAMES, TSX } from './helpers/stack.js';
 import { PAYMENT_QUERY } from '../subgraphs/demo.js';
 import { tempDir } from '../scripts/lib/local.js';
 import { Client } from './helpers/http.js';
+import { eventually } from './helpers/eventually.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const tsx = TSX;
@@ -117,6 +118,19 @@ describe.each(['token', 'session'] as const)('npm start launcher, %s mode', (mod
       expect(left).toEqual([]);
       launched.cleanup();
     }, 80_000);
+
+    it('stops every process when `npm start` alone gets SIGTERM (timeout, systemd, docker stop)', async () => {
+      const launched = await launchStack(mode, {}, { viaNpm: true });
+      launcher = launched.launcher;
+      const exited = new Promise((resolve) => launcher!.once('exit', resolve));
+      // To npm only, not its process group: npm's shell does not pass it on, the launcher sees its parent gone.
+      launcher.kill('SIGTERM');
+      await exited;
+      await eventually(async () => {
+        for (const port of launched.ports) expect(await answers(port), String(port)).toBe(false);
+      }, { timeoutMs: 30_000 });
+      launched.cleanup();
+    }, 150_000);
   }
 });
 

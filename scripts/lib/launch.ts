@@ -28,6 +28,8 @@ export interface Launched {
 }
 
 export interface LaunchOptions {
+  /** Through `npm start` (npm and its shell between the caller and the launcher), as an operator runs it; default: the launcher itself. */
+  viaNpm?: boolean;
   /** The services payments calls further (with their <NAME>_URL in `env`): it is then listed as a `"kind": "service"` client of token exchange. */
   paymentsCalls?: string[];
 }
@@ -40,7 +42,8 @@ export async function launchStack(mode: AuthModeName, env: Record<string, string
   const entries: object[] = SUBGRAPH_NAMES.map((name, i) => ({ name, url: `http://localhost:${ports[i]}/graphql`, ...(name === 'orders' ? { downstream: ['payments'] } : {}) }));
   if (options.paymentsCalls) entries.push({ name: 'payments', kind: 'service', url: `http://localhost:${paymentsPort}`, downstream: options.paymentsCalls });
   fs.writeFileSync(path.join(dir, 'subgraphs.json'), JSON.stringify(entries));
-  const launcher = spawn(process.execPath, [...TSX, 'scripts/start.ts'], {
+  const [command, args] = options.viaNpm ? ['npm', ['start', '--silent']] : [process.execPath, [...TSX, 'scripts/start.ts']];
+  const launcher = spawn(command, args, {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -61,12 +64,12 @@ export async function launchStack(mode: AuthModeName, env: Record<string, string
   launcher.stderr!.on('data', (chunk) => (output += chunk));
 
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-  // Six tsx processes compiling at once: on a loaded 2-core machine that alone has taken over 30 s.
+  // Six tsx processes compiling at once (and npm's prestart builds): on a loaded 2-core machine that alone has taken over 30 s.
   await eventually(async () => {
     if (launcher.exitCode !== null) throw new Error(`the launcher exited (${launcher.exitCode}):\n${output}`);
     const status = await fetch(`${gatewayUrl}/readyz`).then((response) => response.status, () => 0);
     if (status !== 200) throw new Error(`gateway not ready yet:\n${output.slice(-2000)}`);
-  }, { timeoutMs: 50_000 });
+  }, { timeoutMs: options.viaNpm ? 90_000 : 50_000 });
   return {
     launcher,
     dir,
