@@ -46,11 +46,22 @@ export function tokenPropagation(options: TokenPropagationOptions): TokenPropaga
     return minting;
   };
 
+  // A caller is one request's: its part of the key is built once, not at each of its fetches.
+  const callerKeys = new WeakMap<Caller, string>();
+  const callerKey = (caller: Caller): string => {
+    let key = callerKeys.get(caller);
+    if (key === undefined) {
+      const identity = caller.identity;
+      // Per sign-in too: the token carries its sid, which a token exchange checks against revocations.
+      key = `\0${identity?.kind ?? ''}\0${identity?.id ?? ''}\0${identity?.scopes.join(' ') ?? ''}\0${caller.sid ?? ''}`;
+      callerKeys.set(caller, key);
+    }
+    return key;
+  };
+
   /** `trace`: told whether the token was signed now or reused, and its claims (never the token). */
   async function tokenFor(subgraph: string, caller: Caller, cost?: AuthCost, trace?: CarrierNote): Promise<string> {
-    const identity = caller.identity;
-    // Per sign-in too: the token carries its sid, which a token exchange checks against revocations.
-    const key = `${subgraph}\0${identity?.kind ?? ''}\0${identity?.id ?? ''}\0${identity?.scopes.join(' ') ?? ''}\0${caller.sid ?? ''}`;
+    const key = subgraph + callerKey(caller);
     const cached = cache.get(key);
     if (cached) {
       const minted = await cached.catch(() => undefined);
