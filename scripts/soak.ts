@@ -26,6 +26,7 @@ import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { launchStack, SUBGRAPH_NAMES, type Launched } from './lib/launch.js';
+import { median } from './lib/stats.js';
 
 const QUERY = '{ me { id orders { id payment { status } } } products { name reviews { body mine author { name orders { id } } } } }';
 const ISSUER_AUDIENCE = 'fedgw-soak';
@@ -131,10 +132,6 @@ async function runLoad(gatewayUrl: string, tokens: string[], connections: number
 
 const MiB = 1024 * 1024;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /** The live heap after each full collection (V8's Mark-Compact, from `--trace-gc`), by process, in bytes, at seconds into the run. */
 type Collections = Map<string, { at: number; live: number }[]>;
@@ -204,7 +201,7 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     report(opts, load, samples, collections);
   } finally {
-    if (stack) await stop(stack);
+    await stack?.stop();
     await issuer.close();
   }
 }
@@ -247,16 +244,6 @@ function sixths(series: Sample[]): string[] {
 
 const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
 const percent = (delta: number, from: number) => `${signed((100 * delta) / from)} %`;
-
-/** SIGTERM to the launcher (it stops its children), then its folder. */
-async function stop(stack: Launched): Promise<void> {
-  if (stack.launcher.exitCode === null) {
-    const exited = new Promise((resolve) => stack.launcher.once('exit', resolve));
-    stack.launcher.kill('SIGTERM');
-    await exited;
-  }
-  stack.cleanup();
-}
 
 main().catch((error: unknown) => {
   console.error(`soak: ${error instanceof Error ? error.message : String(error)}`);

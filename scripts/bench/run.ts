@@ -9,6 +9,7 @@
  * rounds. Optionally, or when a target is missed, a profiled replica of the
  * gateway shows where the time goes.
  */
+import { median } from '../lib/stats.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,6 +84,7 @@ const STORE_WRITES = /"storeWrites":(\d+)/;
 const countStoreWrites = (body: string) => Number(STORE_WRITES.exec(body)?.[1] ?? 0);
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
+export { median };
 export type { Ratio, Target } from './targets.js';
 
 export interface Row {
@@ -178,12 +180,6 @@ function profilePlan(options: BenchOptions, queries: QueryDef[], running: Runnin
   return plan;
 }
 
-export function median(values: number[]): number {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 export function spread(values: number[]): Ratio {
   const finite = values.filter((v) => Number.isFinite(v));

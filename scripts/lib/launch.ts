@@ -25,6 +25,8 @@ export interface Launched {
   output(): string;
   /** Removes the temporary folder (the processes are the test's to stop). */
   cleanup(): void;
+  /** SIGTERM to the launcher (it stops its children), waits for it to exit, then cleans up. */
+  stop(): Promise<void>;
 }
 
 export interface LaunchOptions {
@@ -64,6 +66,7 @@ export async function launchStack(mode: AuthModeName, env: Record<string, string
   launcher.stderr!.on('data', (chunk) => (output += chunk));
 
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
   // Six tsx processes compiling at once (and npm's prestart builds): on a loaded 2-core machine that alone has taken over 30 s.
   await eventually(async () => {
     if (launcher.exitCode !== null) throw new Error(`the launcher exited (${launcher.exitCode}):\n${output}`);
@@ -76,6 +79,14 @@ export async function launchStack(mode: AuthModeName, env: Record<string, string
     gatewayUrl,
     ports: [gatewayPort, ...ports, paymentsPort],
     output: () => output,
-    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+    cleanup,
+    async stop() {
+      if (launcher.exitCode === null && launcher.signalCode === null) {
+        const exited = new Promise((resolve) => launcher.once('exit', resolve));
+        launcher.kill('SIGTERM');
+        await exited;
+      }
+      cleanup();
+    },
   };
 }
