@@ -13,6 +13,7 @@ import { TEST_QUERY_EXPECTED } from '../scripts/bench/public/index.js';
 import { hopCost } from '../scripts/bench/hop-report.js';
 import { bindingCost, ratioChart, writeReport } from '../scripts/bench/report.js';
 import { runBenchmark, type BenchResult, type Row } from '../scripts/bench/run.js';
+import { noiseFloor, tokenWork } from '../scripts/bench/targets-report.js';
 import type { QueryId, VariantId } from '../scripts/bench/variants.js';
 import { IN_CI, REDIS_URL, redisAvailable } from './helpers/modes.js';
 import { tempDir } from '../scripts/lib/local.js';
@@ -48,11 +49,11 @@ afterAll(() => {
 });
 
 const row = (variant: VariantId, query: QueryId): Row => result.rows.find((r) => r.variant.id === variant && r.query.id === query)!;
-const APOLLO_PLANNED: VariantId[] = ['a', 'n', 't', 'b', 's', 'r'];
+const APOLLO_PLANNED: VariantId[] = ['a', 'n', 't', 'b', 's', 'r', 'm'];
 
 describe('the benchmark, in a smoke run', () => {
   it('runs every variant over both graphs, and (r) where Redis answers; a skipped variant comes with a reason', () => {
-    expect(result.variants.map((v) => v.id)).toEqual(withRedis ? ['a', 'h', 'j', 'n', 't', 'b', 's', 'r'] : ['a', 'h', 'j', 'n', 't', 'b', 's']);
+    expect(result.variants.map((v) => v.id)).toEqual(withRedis ? ['a', 'h', 'j', 'n', 't', 'b', 's', 'r', 'm'] : ['a', 'h', 'j', 'n', 't', 'b', 's', 'm']);
     if (!withRedis) expect(result.skipped).toEqual([{ variant: expect.objectContaining({ id: 'r' }), reason: expect.stringContaining('no Redis') }]);
     expect(result.queries.map((q) => q.id)).toEqual([...QUERY_IDS, ...HOP_IDS]);
     expect(result.rows).toHaveLength(result.variants.length * QUERY_IDS.length + HOP_VARIANTS.length * HOP_IDS.length);
@@ -119,7 +120,7 @@ describe('the benchmark, in a smoke run', () => {
       expect(row('a', query).probe.authCost).toBeUndefined();
       const fetches = row('a', query).probe.subgraphFetches;
       // auth off: nothing at all
-      expect(row('n', query).probe.authCost).toMatchObject({ tokensSigned: 0, tokenCacheHits: 0, tokensVerified: 0, verifyCacheHits: 0, storeReads: 0 });
+      for (const id of ['n', 'm'] as const) expect(row(id, query).probe.authCost).toMatchObject({ tokensSigned: 0, tokenCacheHits: 0, tokensVerified: 0, verifyCacheHits: 0, storeReads: 0 });
       // token (with request binding too: the proofs are not identity tokens): both caches answer every fetch, except where an identity
       // token came up for renewal (one per subgraph per ~50 s: a slow run can catch one in this probe), signed once and verified by its subgraph
       for (const id of ['t', 'b'] as const) {
@@ -221,6 +222,14 @@ describe('the benchmark, in a smoke run', () => {
       expect(markdown).toContain('What request binding costs per subgraph fetch');
       expect(result.proofCost?.mintMs).toBeGreaterThan(0);
       expect(result.proofCost?.verifyMs).toBeGreaterThan(0);
+      // Token mode's own work in isolation, set beside (t) − (n) for each query both ran.
+      expect(result.tokenCost?.authenticateMs).toBeGreaterThan(0);
+      expect(result.tokenCost?.perFetchMs).toBeGreaterThan(0);
+      expect(tokenWork(result).map((w) => w.fetches)).toEqual(QUERY_IDS.map((id) => row('t', id).probe.subgraphFetches));
+      expect(markdown).toContain("Token mode's own work, against what (t) − (n) measures");
+      // The control: (m) against (n) on each target's query.
+      expect(noiseFloor(result).map((r) => r.query)).toEqual(['public: TestQuery', 'public: me']);
+      expect(markdown).toContain('The noise floor: (m) against (n), two identical gateways');
       expect(markdown).toContain('@graphql-hive/gateway-runtime 2.');
       const svg = fs.readFileSync(written.chartFile, 'utf8');
       expect(svg.startsWith('<svg')).toBe(true);

@@ -375,11 +375,11 @@ export function markdown(result: BenchResult, chartFile: string): string {
     '  token-mode access token but is signed ES256 (the plugin\'s jsonwebtoken has no EdDSA) and is verified on every request (no cache); its claims are',
     '  forwarded to every subgraph fetch in `extensions.jwt`.',
     `- **Load**: autocannon ${packageVersion('autocannon')}, closed loop, ${o.connections} connections, one request in flight per connection, all as alice (one access token or one session cookie).`,
-    `- **Order**: ${o.rounds} rounds; in each round, for each query, the variants one after another (${result.variants.map((v) => v.id).join(' ')}), each sample a ${o.warmupSeconds} s warm-up then ${o.durationSeconds} s measured;`,
+    `- **Order**: ${o.rounds} rounds; in each round, for each query, the variants one after another (${result.variants.map((v) => v.id).join(' ')}; in even rounds the other way round, so no variant always follows the same one), each sample a ${o.warmupSeconds} s warm-up then ${o.durationSeconds} s measured;`,
     `  before the first round every variant and query had ${o.warmupSeconds * 2} s of warm-up. Ratios are taken within a round, so a slow minute of the shared machine moves both sides.`,
     '- **This gateway runs as in development** (`NODE_ENV` unset, as do the peers) so that `extensions.authCost` is there to count with, with `SUBGRAPH_POLL_INTERVAL=0`,',
-    '  `PLAYGROUND=false`, `AUTH_TRACE=false` (as in production) and `ACCESS_TOKEN_TTL` of 4 h (a run outlasts the default 15 min). Session mode\'s gateway renews the idle timeout on every request',
-    '  (express-session `rolling`: a `touch` write per request, not counted as a read).',
+    '  `PLAYGROUND=false`, `AUTH_TRACE=false` (as in production) and `ACCESS_TOKEN_TTL` of 4 h (a run outlasts the default 15 min). Session mode\'s gateway rolls the session cookie on every response',
+    '  and writes the session\'s new expiry to the store at most once per renewal interval (3 min at the default 30 min idle timeout; the column "store writes/req" counts them).',
     '- **Logs**: this gateway gets a silent logger (the access-line middleware still runs; no line is written), Hive Gateway logs errors only.',
     '- **Subgraph keep-alive**: the subgraph servers keep idle connections for 60 min instead of Node\'s 5 s, in every variant alike, so the idle gaps between interleaved',
     '  samples never hit stock Apollo Gateway\'s known reuse-after-close race ("socket hang up", apollographql/federation#2313; see docs/benchmark.md).',
@@ -413,7 +413,7 @@ export function markdown(result: BenchResult, chartFile: string): string {
   return out.join('\n');
 }
 
-const COLORS: Record<VariantId, string> = { a: '#8c8c8c', h: '#e3a21a', j: '#b7791f', n: '#7fb3e6', t: '#2f6fbd', b: '#1b3f73', s: '#6a3d9a', r: '#c0392b' };
+const COLORS: Record<VariantId, string> = { a: '#8c8c8c', h: '#e3a21a', j: '#b7791f', n: '#7fb3e6', t: '#2f6fbd', b: '#1b3f73', s: '#6a3d9a', r: '#c0392b', m: '#b9d4f0' };
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**

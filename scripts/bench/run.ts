@@ -1,7 +1,8 @@
 /**
  * The benchmark itself: start every variant, fix the answers every variant
  * must give (variants.ts, referenceAnswers), then measure them interleaved
- * (round after round: for each query, every variant one after another),
+ * (round after round: for each query, every variant one after another, the
+ * order reversed every other round so no variant always follows another),
  * each sample a closed-loop autocannon run after its own warm-up in which
  * every response body is checked, and summarise with medians. Ratios to
  * stock Apollo Gateway (a) are taken per round (neighbouring samples share
@@ -17,6 +18,7 @@ import { ensurePeers, peerVersions } from './hive.js';
 import { runLoad, type LoadResult } from './load.js';
 import { extraCostByArea, extraCostByFunction, mainThreadProfile, summariseProfile, type ExtraCost, type ProfileSummary } from './profile.js';
 import { measureProofCost, type ProofCost } from './proof-cost.js';
+import { measureTokenCost, type TokenCost } from './token-cost.js';
 import { judgeTargets, type Ratio, type Target } from './targets.js';
 import { checkRedis } from './redis.js';
 import { establishedConnections } from './sockets.js';
@@ -142,6 +144,8 @@ export interface BenchResult {
   profiles: ProfileResult[];
   /** With variant (b): one request proof's CPU in isolation (scripts/bench/proof-cost.ts). */
   proofCost?: ProofCost;
+  /** With variant (t): token mode's own gateway work per request in isolation (scripts/bench/token-cost.ts). */
+  tokenCost?: TokenCost;
 }
 
 /** What `npm run bench` does with no flags: about 25 minutes on a two-core machine (28 with `--profile always` on a busy one). */
@@ -155,6 +159,14 @@ export const DEFAULTS = {
   profileSeconds: 10,
 } as const satisfies Partial<BenchOptions>;
 
+/**
+ * The variants of one round in the order they are measured: as listed in odd
+ * rounds, reversed in even ones, so a variant's place (after which one, how
+ * far into the round) does not lean every round's ratio the same way.
+ */
+export function inRoundOrder<T>(variants: T[], round: number): T[] {
+  return round % 2 === 1 ? variants : [...variants].reverse();
+}
 
 /** With `--profile always`: the public workload's heavy query, the headline. */
 export const PROFILE_ALWAYS_QUERY: QueryId = 'heavy';
@@ -276,7 +288,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     const key = (variant: VariantDef, query: QueryDef) => `${variant.id}:${query.id}`;
     for (let round = 1; round <= options.rounds; round++) {
       for (const query of queries) {
-        for (const variant of runnersOf(query)) {
+        for (const variant of inRoundOrder(runnersOf(query), round)) {
           const warm = await loadOf(variant, query, 'warm-up');
           await variant.quiesce(query.graph);
           const [cpu0, stats0, pay0] = await Promise.all([variant.gatewayCpuMs(query.graph), variant.stats(), variant.paymentsStats()]);
@@ -387,6 +399,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     }
 
     const proofCost = running.some((v) => v.def.id === 'b') ? await measureProofCost(options.requestsPerSample ? 200 : 2000) : undefined;
+    const tokenCost = running.some((v) => v.def.id === 't') ? await measureTokenCost(options.requestsPerSample ? 2000 : 20_000) : undefined;
     const { log: _log, ...settings } = options;
     return {
       options: settings,
@@ -409,6 +422,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       targets,
       profiles,
       ...(proofCost ? { proofCost } : {}),
+      ...(tokenCost ? { tokenCost } : {}),
     };
   } finally {
     for (const variant of running) await variant.close().catch((error: Error) => log(`closing ${variant.def.label}: ${error.message}`));
