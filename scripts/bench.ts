@@ -8,7 +8,7 @@
  *   --rounds N  --duration S  --warmup S  --connections N
  *   --only t,r            run (a) and only these variants: a Apollo Gateway, h Hive Gateway,
  *                         j Hive + JWT, n ours with auth off, t token, b token + request binding,
- *                         s session/SQLite, r session/Redis
+ *                         s session/SQLite, r session/Redis, m auth off again (the control)
  *   --redis-url URL       where variant (r) finds Redis (default redis://127.0.0.1:6379)
  *   --profile auto|always|never   profile a gateway replica with node --cpu-prof
  *                         (auto: only when a target is missed); --profile-seconds S

@@ -39,8 +39,11 @@ import type { GraphId, SubgraphLists, SubgraphsSpec, SubgraphStats } from './sub
 
 export type { GraphId } from './subgraphs-child.js';
 
-/** a: Apollo Gateway, h: Hive Gateway, j: Hive Gateway + JWT, n: ours with no auth, t: token, b: token + request binding, s: session/SQLite, r: session/Redis. */
-export type VariantId = 'a' | 'h' | 'j' | 'n' | 't' | 'b' | 's' | 'r';
+/**
+ * a: Apollo Gateway, h: Hive Gateway, j: Hive Gateway + JWT, n: ours with no auth, t: token, b: token + request binding,
+ * s: session/SQLite, r: session/Redis, m: ours with no auth again (the control: what the method reads between two identical gateways).
+ */
+export type VariantId = 'a' | 'h' | 'j' | 'n' | 't' | 'b' | 's' | 'r' | 'm';
 
 export interface VariantDef {
   id: VariantId;
@@ -71,6 +74,13 @@ export const VARIANTS: VariantDef[] = [
   },
   { id: 's', label: '(s) ours, session/SQLite', description: 'this gateway, AUTH_MODE=session, SESSION_STORE=sqlite:…', kind: 'ours', auth: 'session', store: 'sqlite' },
   { id: 'r', label: '(r) ours, session/Redis', description: 'this gateway, AUTH_MODE=session, SESSION_STORE=redis://…', kind: 'ours', auth: 'session', store: 'redis' },
+  {
+    id: 'm',
+    label: '(m) ours, auth off again',
+    description: 'a second copy of (n), measured last in odd rounds and first in even ones: its ratio to (n) is what the method reads between two identical gateways (the noise floor)',
+    kind: 'ours',
+    auth: 'none',
+  },
 ];
 
 export type QueryId = 'me' | 'deep' | 'pme' | 'heavy' | 'orders' | 'pay';
