@@ -42,8 +42,8 @@ function packageVersion(name: string): string {
 function gitRevision(): string {
   try {
     const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    // The report's own files do not make the code dirty (they may be written before this runs).
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/RESULTS.md', ':!bench/ratios.svg'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
+    // The report's own files and prose (Markdown) do not make the code dirty (they may be written while a run goes on).
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!*.md', ':!bench/ratios.svg'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
     return dirty ? `${rev} (with uncommitted changes)` : rev;
   } catch {
     return 'unknown';

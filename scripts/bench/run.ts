@@ -148,7 +148,7 @@ export interface BenchResult {
   tokenCost?: TokenCost;
 }
 
-/** What `npm run bench` does with no flags: about 25 minutes on a two-core machine (28 with `--profile always` on a busy one). */
+/** What `npm run bench` does with no flags: about 27 minutes on a two-core machine (29 with `--profile always` on a busy one). */
 export const DEFAULTS = {
   rounds: 5,
   durationSeconds: 5,
