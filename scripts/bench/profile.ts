@@ -66,7 +66,6 @@ const CONCERN_PACKAGES: Record<string, Concern> = {
   'ecdsa-sig-formatter': 'authentication',
   '@envelop/generic-auth': 'authorization',
   pino: 'observability',
-  'pino-http': 'observability',
   'pino-std-serializers': 'observability',
   'sonic-boom': 'observability',
   'prom-client': 'observability',

@@ -6,7 +6,7 @@
  * Modules see only `Logger` — a message plus optional structured fields —
  * so they do not depend on pino, and a test can hand in any object with
  * these three methods. The servers also reach the pino instance behind a
- * ProcessLogger, for pino-http and for request-scoped child loggers.
+ * ProcessLogger, for the access lines and request-scoped child loggers.
  */
 import { createHash } from 'node:crypto';
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
@@ -93,7 +93,7 @@ export function createLogger(options: CreateLoggerOptions): ProcessLogger {
   return fromPino(destination ? pino(pinoOptions, destination) : pino(pinoOptions));
 }
 
-/** A ProcessLogger over a pino logger (pino-http's per-request children, for one). */
+/** A ProcessLogger over a pino logger (a request's own child, for one). */
 export function fromPino(logger: PinoLogger): ProcessLogger {
   const at =
     (level: 'debug' | 'info' | 'warn' | 'error') =>

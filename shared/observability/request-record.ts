@@ -3,7 +3,8 @@
  * happened to it — who the caller was, why it was refused, which subgraphs it
  * reached, what was withheld — written through the verbs below. Each verb
  * moves the matching metrics and notes the matching access-line fields; the
- * one access line per request (pino-http) is written when the response ends.
+ * one access line per request is written when the response ends (or its
+ * connection closes first).
  * Nothing outside this file touches log fields or counters for an auth
  * decision.
  *
@@ -17,9 +18,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { AuthErrorCode, Identity, SubgraphCost } from '@fedgw/subgraph-kit';
 import type { AnyPublicError, OAuthErrorCode, PublicErrorCode } from '../errors.js';
+import type { Logger as PinoLogger } from 'pino';
 import { fromPino, pinoOf, shortHash, type LogFields, type Logger } from './logger.js';
 import type { AuthMethod, CommonMetrics, GatewayMetrics, RequestOutcome, SubgraphMetrics, UnavailableReason } from './metrics.js';
 import { REQUEST_ID_HEADER, requestIdOf, traceContextOf, type TraceContext } from './trace-context.js';
@@ -76,13 +77,15 @@ export class RequestRecord {
     readonly path: string,
     private readonly req: IncomingMessage,
     private readonly options: RecordOptions,
+    /** The process's logger: request-scoped lines are its children. */
+    private readonly processLogger: PinoLogger,
   ) {
     this.method = options.method;
   }
 
   /** Request-scoped lines (warnings, errors): reqId and traceId on each. Made on first use. */
   get log(): Logger {
-    return (this.logger ??= fromPino(this.req.log.child({ traceId: this.trace.traceId })));
+    return (this.logger ??= fromPino(this.processLogger.child({ reqId: this.id, traceId: this.trace.traceId })));
   }
 
   /** This request is a login: what refuses it from now on is a refused login. */
@@ -211,32 +214,34 @@ export interface RequestLoggingOptions extends RecordOptions {
   echoRequestId?: boolean;
 }
 
+/**
+ * Settles the request's id and trace, keeps its record on `req.observed`, and
+ * writes its access line when the response ends: `info` "request completed",
+ * or `error` "request failed" for a 5xx. A connection closed before the end
+ * still gets its line (with the status set so far). Nothing is built for a
+ * level that is off, and no logger is made per request unless a line of its
+ * own is written (`record.log`).
+ */
 export function requestLogging(logger: Logger, options: RequestLoggingOptions): RequestHandler {
-  const line = (req: IncomingMessage, res: ServerResponse, value: { responseTime: number }) => req.observed!.accessLine(res, value.responseTime);
-  const middleware = pinoHttp({
-    logger: pinoOf(logger),
-    // req.log and the access line carry `reqId` only, not the request object:
-    // no headers are ever serialized, so no credential can reach a line.
-    quietReqLogger: true,
-    quietResLogger: true,
-    wrapSerializers: false,
-    // pino-http still binds `req` to a logger it makes per request; keep that cheap and header-free.
-    serializers: { req: (req: IncomingMessage) => ({ method: req.method }), res: (res: ServerResponse) => ({ status: res.statusCode }) },
-    genReqId(req, res) {
-      const id = requestIdOf(req.headers);
-      if (options.echoRequestId) res.setHeader(REQUEST_ID_HEADER, id);
-      const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-      const query = url.indexOf('?');
-      req.observed = new RequestRecord(id, traceContextOf(req.headers), query === -1 ? url : url.slice(0, query), req, options);
-      return id;
-    },
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-    customSuccessMessage: () => 'request completed',
-    customErrorMessage: () => 'request failed',
-    customSuccessObject: line,
-    // A 5xx has no error object of its own (pino-http makes a placeholder); an
-    // unhandled error was already logged with its stack by jsonErrorHandler.
-    customErrorObject: (req, res, _error, value: { responseTime: number }) => line(req, res, value),
-  });
-  return middleware as unknown as RequestHandler;
+  const processLogger = pinoOf(logger);
+  return (req, res, next) => {
+    const started = Date.now();
+    const id = requestIdOf(req.headers);
+    if (options.echoRequestId) res.setHeader(REQUEST_ID_HEADER, id);
+    const url = req.originalUrl ?? req.url ?? '/';
+    const query = url.indexOf('?');
+    const record = new RequestRecord(id, traceContextOf(req.headers), query === -1 ? url : url.slice(0, query), req, options, processLogger);
+    req.observed = record;
+    const complete = () => {
+      res.removeListener('finish', complete);
+      res.removeListener('close', complete);
+      const failed = res.statusCode >= 500;
+      const level = failed ? 'error' : 'info';
+      if (!processLogger.isLevelEnabled(level)) return;
+      processLogger[level]({ reqId: id, ...record.accessLine(res, Date.now() - started) }, failed ? 'request failed' : 'request completed');
+    };
+    res.on('finish', complete);
+    res.on('close', complete);
+    next();
+  };
 }

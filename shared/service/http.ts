@@ -168,7 +168,7 @@ export const jsonErrorHandler: ErrorRequestHandler = (error, req, res, _next) =>
     res.status(400).json(errorBody('BAD_REQUEST', 'request body could not be read'));
   } else {
     // With the request's id and trace (request-record.ts), one JSON line; console only before that middleware.
-    if (req.log) req.log.error({ err: error, traceId: req.observed?.trace.traceId }, 'unhandled error in request');
+    if (req.observed) req.observed.log.error('unhandled error in request', { err: error });
     else console.error('unhandled error in request:', error);
     res.status(500).json(errorBody('INTERNAL_SERVER_ERROR', 'internal server error'));
   }
@@ -184,8 +184,7 @@ export const jsonErrorHandler: ErrorRequestHandler = (error, req, res, _next) =>
  */
 function afterResponse(error: unknown, req: Request, res: Response): void {
   const code = error instanceof CodedError ? error.code : undefined;
-  const line = { err: error, code, traceId: req.observed?.trace.traceId, responseComplete: res.writableEnded };
-  if (req.log) req.log.warn(line, 'error after the response had begun');
+  if (req.observed) req.observed.log.warn('error after the response had begun', { err: error, code, responseComplete: res.writableEnded });
   else console.error(JSON.stringify({ msg: 'error after the response had begun', code, error: String(error) }));
   if (!res.writableEnded) req.socket.destroy();
 }
