@@ -7,7 +7,8 @@
  * taken from the cache, downstream calls, store reads).
  */
 import type { AuthCost } from '../../shared/observability/auth-cost.js';
-import { median, type BenchResult, type Row } from './run.js';
+import type { BenchResult } from './run.js';
+import { differenceByRound, rowOf } from './rounds.js';
 import type { VariantDef } from './variants.js';
 
 export interface HopCost {
@@ -25,23 +26,15 @@ export interface HopCost {
   fetches: { pay: number; orders: number };
 }
 
-const rowOf = (result: BenchResult, variant: VariantDef, query: string): Row | undefined =>
-  result.rows.find((r) => r.variant.id === variant.id && r.query.id === query);
-
-/** Per round, `pay`'s field minus `orders`' in the same round; the median of those. */
-function perRound(pay: Row, orders: Row, field: 'gatewayCpuMsPerRequest' | 'subgraphsCpuMsPerRequest'): number {
-  return median(pay.samples.map((sample) => sample[field] - (orders.samples.find((s) => s.round === sample.round)?.[field] ?? NaN)));
-}
-
 export function hopCost(result: BenchResult): HopCost[] {
   const costs: HopCost[] = [];
   for (const variant of result.variants) {
-    const [pay, orders] = [rowOf(result, variant, 'pay'), rowOf(result, variant, 'orders')];
+    const [pay, orders] = [rowOf(result.rows, variant.id, 'pay'), rowOf(result.rows, variant.id, 'orders')];
     if (!pay || !orders) continue;
     costs.push({
       variant,
-      gatewayMs: perRound(pay, orders, 'gatewayCpuMsPerRequest'),
-      subgraphsMs: perRound(pay, orders, 'subgraphsCpuMsPerRequest'),
+      gatewayMs: differenceByRound(pay, orders),
+      subgraphsMs: differenceByRound(pay, orders, 'subgraphsCpuMsPerRequest'),
       paymentsMs: pay.paymentsCpuMsPerRequest,
       steady: pay.probe.authCost,
       cold: result.cold.find((c) => c.variant.id === variant.id && c.query === 'pay')?.probe.authCost,

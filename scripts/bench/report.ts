@@ -13,7 +13,8 @@ import { REPO_ROOT } from './child.js';
 import { hopLines, hopSection } from './hop-report.js';
 import { CONCERNS } from './profile.js';
 import { targetLines, targetsSection } from './targets-report.js';
-import { DEFAULTS, median, type BenchResult, type Ratio, type Row } from './run.js';
+import { DEFAULTS, type BenchResult, type Ratio, type Row } from './run.js';
+import { differenceByRound, rowOf } from './rounds.js';
 import type { QueryDef, VariantId } from './variants.js';
 
 const PACKAGES = [
@@ -92,12 +93,15 @@ export interface BindingCost {
 export function bindingCost(result: BenchResult): BindingCost[] {
   const costs: BindingCost[] = [];
   for (const query of result.queries) {
-    const [plain, bound] = (['t', 'b'] as const).map((id) => result.rows.find((r) => r.query.id === query.id && r.variant.id === id));
+    const [plain, bound] = [rowOf(result.rows, 't', query.id), rowOf(result.rows, 'b', query.id)];
     if (!plain || !bound || bound.probe.subgraphFetches === 0) continue;
     const fetches = bound.probe.subgraphFetches;
-    const perRound = (field: 'gatewayCpuMsPerRequest' | 'subgraphsCpuMsPerRequest') =>
-      median(bound.samples.map((sample) => (sample[field] - (plain.samples.find((s) => s.round === sample.round)?.[field] ?? NaN)) / fetches));
-    costs.push({ query, fetches, gatewayMsPerFetch: perRound('gatewayCpuMsPerRequest'), subgraphsMsPerFetch: perRound('subgraphsCpuMsPerRequest') });
+    costs.push({
+      query,
+      fetches,
+      gatewayMsPerFetch: differenceByRound(bound, plain) / fetches,
+      subgraphsMsPerFetch: differenceByRound(bound, plain, 'subgraphsCpuMsPerRequest') / fetches,
+    });
   }
   return costs;
 }
@@ -207,7 +211,7 @@ export function markdown(result: BenchResult, chartFile: string): string {
   );
   for (const variant of result.variants) {
     const cells = queries.map((q) => {
-      const row = result.rows.find((r) => r.query.id === q.id && r.variant.id === variant.id);
+      const row = rowOf(result.rows, variant.id, q.id);
       return row ? `${fixed(row.gatewayCpuMsPerRequest, 2)} ms (${ratioWithSpread(row.cpuRatio)})${row.allResponsesVerified ? '' : ' ✗'}` : '–';
     });
     p(`| ${variant.label} | ${cells.join(' | ')} |`);
@@ -451,7 +455,7 @@ export function ratioChart(result: BenchResult): string {
   queries.forEach((query, qi) => {
     const x0 = margin.left + qi * groupW + (groupW - barW * variants.length) / 2;
     variants.forEach((variant, vi) => {
-      const row = result.rows.find((r) => r.query.id === query.id && r.variant.id === variant.id);
+      const row = rowOf(result.rows, variant.id, query.id);
       if (!row || !Number.isFinite(row.cpuRatio.median)) return;
       const x = x0 + vi * barW;
       const mid = x + barW / 2;

@@ -19,7 +19,8 @@ import { runLoad, type LoadResult } from './load.js';
 import { extraCostByArea, extraCostByFunction, mainThreadProfile, summariseProfile, type ExtraCost, type ProfileSummary } from './profile.js';
 import { measureProofCost, type ProofCost } from './proof-cost.js';
 import { measureTokenCost, type TokenCost } from './token-cost.js';
-import { judgeTargets, type Ratio, type Target } from './targets.js';
+import { judgeTargets, type Target } from './targets.js';
+import { ratioByRound, spread, type Ratio } from './rounds.js';
 import { checkRedis } from './redis.js';
 import { establishedConnections } from './sockets.js';
 import {
@@ -193,11 +194,6 @@ function profilePlan(options: BenchOptions, queries: QueryDef[], running: Runnin
 }
 
 
-export function spread(values: number[]): Ratio {
-  const finite = values.filter((v) => Number.isFinite(v));
-  return { median: median(finite), min: finite.length ? Math.min(...finite) : NaN, max: finite.length ? Math.max(...finite) : NaN };
-}
-
 export async function runBenchmark(options: BenchOptions): Promise<BenchResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const startedAt = new Date();
@@ -329,7 +325,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     for (const query of queries) {
       const baseSamples = samples.get(key(baseline.def, query));
       const against = (list: Sample[], field: 'rps' | 'gatewayCpuMsPerRequest') =>
-        spread(list.map((s, i) => (baseSamples ? s[field] / baseSamples[i][field] : NaN)));
+        baseSamples ? ratioByRound({ samples: list }, { samples: baseSamples }, field) : spread([]);
       const expected = reference.get(query.id)!.canonical;
       for (const variant of runnersOf(query)) {
         const list = samples.get(key(variant.def, query))!;
@@ -364,7 +360,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
           }
         : undefined;
 
-    const targets = judgeTargets(rows, spread);
+    const targets = judgeTargets(rows);
 
     const toProfile = profilePlan(options, queries, running, targets);
     const profiles: ProfileResult[] = [];

@@ -6,9 +6,9 @@
  * profiled them.
  */
 import { extraCostByArea, extraCostByFunction } from './profile.js';
-import { median } from '../lib/stats.js';
+import { differenceByRound, ratioByRound, rowOf, type Ratio } from './rounds.js';
 import type { BenchResult, ProfileResult } from './run.js';
-import type { Ratio, Target } from './targets.js';
+import type { Target } from './targets.js';
 
 const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
 const measured = (t: Target) => (t.ratio ? `${fixed(t.ratio.median, 2)}× [${fixed(t.ratio.min, 2)}–${fixed(t.ratio.max, 2)}]` : '–');
@@ -47,10 +47,8 @@ function remainder(result: BenchResult, t: Target): string[] {
 export function noiseFloor(result: BenchResult): { query: string; ratio: Ratio }[] {
   const queries = [...new Set(result.targets.map((t) => t.query))];
   return queries.flatMap((id) => {
-    const [off, again] = (['n', 'm'] as const).map((v) => result.rows.find((r) => r.query.id === id && r.variant.id === v));
-    if (!off || !again) return [];
-    const ratios = again.samples.map((s) => s.gatewayCpuMsPerRequest / (off.samples.find((o) => o.round === s.round)?.gatewayCpuMsPerRequest ?? NaN));
-    return [{ query: again.query.short, ratio: { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) } }];
+    const [off, again] = [rowOf(result.rows, 'n', id), rowOf(result.rows, 'm', id)];
+    return off && again ? [{ query: again.query.short, ratio: ratioByRound(again, off) }] : [];
   });
 }
 
@@ -84,11 +82,10 @@ export function tokenWork(result: BenchResult): TokenWork[] {
   const cost = result.tokenCost;
   if (!cost) return [];
   return result.queries.flatMap((query) => {
-    const [off, token] = (['n', 't'] as const).map((id) => result.rows.find((r) => r.query.id === query.id && r.variant.id === id));
+    const [off, token] = [rowOf(result.rows, 'n', query.id), rowOf(result.rows, 't', query.id)];
     if (!off || !token) return [];
     const fetches = token.probe.subgraphFetches;
-    const measuredMs = median(token.samples.map((s) => s.gatewayCpuMsPerRequest - (off.samples.find((o) => o.round === s.round)?.gatewayCpuMsPerRequest ?? NaN)));
-    return [{ query: query.short, fetches, measuredMs, ownWorkMs: cost.authenticateMs + fetches * cost.perFetchMs }];
+    return [{ query: query.short, fetches, measuredMs: differenceByRound(token, off), ownWorkMs: cost.authenticateMs + fetches * cost.perFetchMs }];
   });
 }
 

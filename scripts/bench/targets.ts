@@ -5,14 +5,10 @@
  * machine's mood) and judged on its median over the rounds; lower is
  * cheaper. What a missed one costs, and where, the profiles say (report.ts).
  */
+import { ratioByRound, rowOf, type Measured, type Ratio } from './rounds.js';
 import type { QueryId, VariantId } from './variants.js';
 
-/** A per-round ratio: its median over the rounds, and the spread (min–max). */
-export interface Ratio {
-  median: number;
-  min: number;
-  max: number;
-}
+export type { Ratio } from './rounds.js';
 
 export interface Target {
   label: string;
@@ -38,21 +34,12 @@ export const TARGETS: Omit<Target, 'ratio' | 'status'>[] = [
   target('small query, session mode on Redis ≤ 1.10× (n) this gateway with auth off', 'r', 'n', 'pme', 1.1),
 ];
 
-interface Measured {
-  variant: { id: VariantId };
-  query: { id: QueryId };
-  samples: { round: number; gatewayCpuMsPerRequest: number }[];
-}
-
 /** Each target judged on the run's samples; skipped when either variant or the query did not run. */
-export function judgeTargets(rows: Measured[], spread: (values: number[]) => Ratio): Target[] {
-  const rowOf = (variant: VariantId, query: QueryId) => rows.find((r) => r.variant.id === variant && r.query.id === query);
+export function judgeTargets(rows: Measured[]): Target[] {
   return TARGETS.map((t) => {
-    const [mine, theirs] = [rowOf(t.variant, t.query), rowOf(t.against, t.query)];
+    const [mine, theirs] = [rowOf(rows, t.variant, t.query), rowOf(rows, t.against, t.query)];
     if (!mine || !theirs) return { ...t, status: 'skipped' };
-    const ratio = spread(
-      mine.samples.map((s) => s.gatewayCpuMsPerRequest / (theirs.samples.find((o) => o.round === s.round)?.gatewayCpuMsPerRequest ?? NaN)),
-    );
+    const ratio = ratioByRound(mine, theirs);
     return { ...t, ratio, status: ratio.median <= t.max ? 'met' : 'missed' };
   });
 }
