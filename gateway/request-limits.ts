@@ -39,6 +39,7 @@ import {
 import { toGraphQLError } from '@fedgw/subgraph-kit';
 import type { HardeningConfig } from '../shared/config/gateway.js';
 import { errorBody, PublicError, type RequestLimitCode } from '../shared/errors.js';
+import { perOperation } from './per-operation.js';
 
 export interface RequestLimits {
   /** Express middleware for /graphql, in front of Apollo: body parser, body depth, query size. */
@@ -136,19 +137,8 @@ export function cachedByText<T>(check: (query: string) => T, maxChars = 4_000_00
   };
 }
 
-/**
- * An operation's shape, measured once per parsed operation: Apollo Server keeps parsed documents
- * (its document store), so a repeated query comes with the very same operation node. The shape
- * depends on nothing else (not the caller, not the variables).
- */
-const shapes = new WeakMap<DocumentNode, Map<OperationDefinitionNode, OperationShape>>();
-function measuredShape(document: DocumentNode, operation: OperationDefinitionNode): OperationShape {
-  let known = shapes.get(document);
-  if (!known) shapes.set(document, (known = new Map()));
-  let shape = known.get(operation);
-  if (!shape) known.set(operation, (shape = measureOperation(document, operation)));
-  return shape;
-}
+/** An operation's shape, measured once per parsed operation: it depends on nothing else (not the caller, not the variables). */
+const measuredShape = perOperation(measureOperation);
 
 function limitError(code: RequestLimitCode, message: string): GraphQLError {
   return toGraphQLError(new PublicError(code, message));

@@ -15,6 +15,7 @@
 import type { DocumentNode, OperationDefinitionNode } from 'graphql';
 import type { Identity } from '@fedgw/subgraph-kit';
 import type { DirectiveKind } from '@fedgw/subgraph-kit/authorization';
+import { perOperation } from '../per-operation.js';
 import type { FilteredOperation } from './filter-operation.js';
 
 /** A filtering's outcome, and the fields it withheld (told again to each request that reuses it). */
@@ -42,17 +43,15 @@ function canonical(value: unknown): unknown {
 }
 
 export class FilterCache {
-  private readonly byDocument = new WeakMap<DocumentNode, Map<OperationDefinitionNode, Map<string, CachedFiltering>>>();
+  /** Per parsed operation, the filterings by identity facts. */
+  private readonly callersOf = perOperation(() => new Map<string, CachedFiltering>());
 
   get(document: DocumentNode, operation: OperationDefinitionNode, facts: string): CachedFiltering | undefined {
-    return this.byDocument.get(document)?.get(operation)?.get(facts);
+    return this.callersOf(document, operation).get(facts);
   }
 
   set(document: DocumentNode, operation: OperationDefinitionNode, facts: string, entry: CachedFiltering): void {
-    let operations = this.byDocument.get(document);
-    if (!operations) this.byDocument.set(document, (operations = new Map()));
-    let callers = operations.get(operation);
-    if (!callers) operations.set(operation, (callers = new Map()));
+    const callers = this.callersOf(document, operation);
     // Many distinct callers of one operation: start over rather than grow without bound.
     if (callers.size >= MAX_CALLERS_PER_OPERATION) callers.clear();
     callers.set(facts, entry);
