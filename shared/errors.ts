@@ -10,7 +10,7 @@
  * A non-GraphQL error is `{"error":{"code","message"}}` (errorBody); a
  * GraphQL error carries the code in `extensions.code` (toGraphQLError, the kit's).
  */
-import { AUTH_ERROR_STATUS, CodedError, DOWNSTREAM_UNAVAILABLE, UNAUTHORIZED_CODE, UNAUTHORIZED_STATUS } from '@fedgw/subgraph-kit';
+import { AUTH_ERROR_STATUS, CodedError, DOWNSTREAM_UNAVAILABLE, DOWNSTREAM_UNAVAILABLE_STATUS, UNAUTHORIZED_CODE, UNAUTHORIZED_STATUS } from '@fedgw/subgraph-kit';
 
 export const PUBLIC_ERROR_STATUS = {
   // --- authentication (AuthError, the kit's) ----------------------------
@@ -66,7 +66,7 @@ export const PUBLIC_ERROR_STATUS = {
   /** A subgraph's field: the downstream service it called refused without a code of its own, or answered no JSON. */
   DOWNSTREAM_ERROR: 200,
   /** A subgraph's field: the downstream service it called did not answer (the kit's DownstreamUnavailableError). */
-  [DOWNSTREAM_UNAVAILABLE]: 502,
+  [DOWNSTREAM_UNAVAILABLE]: DOWNSTREAM_UNAVAILABLE_STATUS,
 
   // --- a subgraph that did not answer a fetch (gateway/subgraph-failure.ts) ---
   /** Its fields are null, each error naming it (`extensions.subgraph`) at the field's path: no URL, in every environment. */

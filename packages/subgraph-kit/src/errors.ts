@@ -89,10 +89,11 @@ export class AuthError extends CodedError<AuthErrorCode> {
 
 /** A downstream service a subgraph called on the caller's behalf did not answer: not an authentication refusal, so not an AuthError. */
 export const DOWNSTREAM_UNAVAILABLE = 'DOWNSTREAM_UNAVAILABLE';
+export const DOWNSTREAM_UNAVAILABLE_STATUS = 502;
 
 export class DownstreamUnavailableError extends CodedError<typeof DOWNSTREAM_UNAVAILABLE> {
   constructor(service: string, options?: { cause?: unknown }) {
-    super(DOWNSTREAM_UNAVAILABLE, 502, `${service} did not answer`, options);
+    super(DOWNSTREAM_UNAVAILABLE, DOWNSTREAM_UNAVAILABLE_STATUS, `${service} did not answer`, options);
     this.name = 'DownstreamUnavailableError';
   }
 }

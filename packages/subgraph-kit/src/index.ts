@@ -36,6 +36,7 @@ export {
   type AuthErrorCode,
   CodedError,
   DOWNSTREAM_UNAVAILABLE,
+  DOWNSTREAM_UNAVAILABLE_STATUS,
   DownstreamUnavailableError,
   SUBGRAPH_REFUSAL_CODES,
   type SubgraphRefusalCode,
