@@ -35,7 +35,7 @@ export async function measureTokenCost(requests = 20_000): Promise<TokenCost> {
   const authenticate = bearerCallers([gatewayAccessTokens(keys, ISSUER)], { isRevoked: () => false });
   const propagation = tokenPropagation({ keys, issuer: ISSUER, ttlSeconds: 300, observer: createGatewayMetrics() });
   // Each request its own header string and caller, as on the wire.
-  const request = () => ({ headers: { authorization: `Bearer ${token}`.slice(0) } }) as unknown as Request;
+  const request = () => ({ headers: { authorization: `Bearer ${token}` } }) as unknown as Request;
   const fetches = async (caller: Awaited<ReturnType<typeof authenticate>>) => {
     const cost = emptyAuthCost();
     for (const subgraph of SUBGRAPHS) await propagation.headersFor(subgraph, caller, cost);
